@@ -1,0 +1,455 @@
+"""The planner's domain objects: frozen pydantic models, one per stage of the pipeline.
+
+    ingest  -> Inventory (VMs as the user gave them)
+    catalog -> Catalog (HostModel, Licence, HypervisorProfile)
+    Policy  -> one scenario's settings (every what-if is a copied Policy)
+    sizing  -> Problem (integer demands and capacities, partitions)
+    solve   -> Plan (hosts, placements, costs, bounds, failures, dedicated baseline)
+
+Units are in the field names (``memory_gib``, ``cpu_m`` = milli-vCPU, ``mem_mib``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "VM",
+    "Catalog",
+    "CostBreakdown",
+    "DedicatedBaseline",
+    "DedicatedServer",
+    "FailureCheck",
+    "HostModel",
+    "HostPlan",
+    "HostType",
+    "HypervisorProfile",
+    "Inventory",
+    "Licence",
+    "LicenceUse",
+    "Partition",
+    "Plan",
+    "Policy",
+    "Problem",
+    "SizedVM",
+    "Unplaced",
+]
+
+
+class Frozen(BaseModel):
+    """Base of every domain object: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class VM(Frozen):
+    """One workload as the inventory describes it (before sizing)."""
+
+    name: str = Field(min_length=1)
+    vcpus: int = Field(ge=1)
+    memory_gib: float = Field(gt=0)
+    cpu_util_pct: float | None = Field(default=None, ge=0, le=100)
+    mem_util_pct: float | None = Field(default=None, ge=0, le=100)
+    storage_gib: float | None = Field(default=None, ge=0)
+    os: str = ""
+    licenses: tuple[str, ...] = ()
+    licenses_inferred: bool = False  # True when the tags come from the OS text
+    group: str = ""  # anti-affinity group: members never share a host
+    zone: str = ""  # security zone: VMs of different zones never share a host
+    cluster: str = ""  # placement domain: clusters are planned apart
+    powered_on: bool = True
+    row: int | None = None  # spreadsheet row of the source file (header = row 1)
+
+
+class Inventory(Frozen):
+    """The VMs of one input file, with what was dropped and why."""
+
+    source: str  # file name as the user knows it
+    format: Literal["native", "rvtools", "azure_migrate", "liveoptics"]
+    vms: tuple[VM, ...]
+    dropped: dict[str, int] = Field(default_factory=dict)  # reason -> count (templates ...)
+    notes: tuple[str, ...] = ()  # what the reader inferred or assumed, in words
+
+
+# Published per-core hardware cost regression of Azure Migrate's business case (on-premises
+# defaults): cost per core = 16.232 x (hyperthreaded cores / memory GB) + 113.87. Used only
+# when the catalog gives no price; see data/README.md.
+_AZ_SLOPE, _AZ_INTERCEPT = 16.232, 113.87
+_WATTS_PER_CORE_MAX = 18.0  # Azure Migrate: 0.009 kWh per core-hour x load factor 2.0
+_IDLE_SHARE = 0.4  # idle draw as a share of maximum when only one of them is given
+
+
+class HostModel(Frozen):
+    """A server model of the host catalog. Only the first four fields are required."""
+
+    model: str = Field(min_length=1)
+    sockets: int = Field(ge=1)
+    cores_per_socket: int = Field(ge=1)
+    memory_gib: float = Field(gt=0)
+    threads_per_core: int = Field(default=2, ge=1)
+    price: float = Field(default=-1.0)  # -1: estimate (see defaults)
+    watts_idle: float = Field(default=-1.0)
+    watts_max: float = Field(default=-1.0)
+    rack_units: int = Field(default=0, ge=0)  # 0: 1U for one socket, 2U for two or more
+    max_count: int | None = Field(default=None, ge=0)
+    estimated: tuple[str, ...] = ()  # fields filled from published defaults
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        d = dict(data)
+        est = list(d.get("estimated", ()))
+        try:
+            cores = int(d["sockets"]) * int(d["cores_per_socket"])
+            mem = float(d["memory_gib"])
+        except (KeyError, TypeError, ValueError):
+            return d  # field validation reports the problem
+        if d.get("price") in (None, -1, -1.0):
+            ht = cores * int(d.get("threads_per_core") or 2)
+            d["price"] = round(cores * (_AZ_SLOPE * ht / max(mem, 1.0) + _AZ_INTERCEPT), 2)
+            est.append("price")
+        idle, peak = d.get("watts_idle"), d.get("watts_max")
+        if peak in (None, -1, -1.0):
+            d["watts_max"] = (
+                float(idle) / _IDLE_SHARE if idle not in (None, -1, -1.0) else cores * _WATTS_PER_CORE_MAX
+            )
+            est.append("watts_max")
+        if idle in (None, -1, -1.0):
+            d["watts_idle"] = round(float(d["watts_max"]) * _IDLE_SHARE, 1)
+            est.append("watts_idle")
+        if d.get("rack_units") in (None, 0):
+            d["rack_units"] = 1 if int(d["sockets"]) == 1 else 2
+            est.append("rack_units")
+        d["estimated"] = tuple(dict.fromkeys(est))
+        return d
+
+    @model_validator(mode="after")
+    def _check_watts(self) -> HostModel:
+        if self.price < 0:
+            raise ValueError("price must be >= 0")
+        if self.watts_idle < 0 or self.watts_max < self.watts_idle:
+            raise ValueError("watts must satisfy 0 <= watts_idle <= watts_max")
+        return self
+
+    @property
+    def cores(self) -> int:
+        """Physical cores of the server."""
+        return self.sockets * self.cores_per_socket
+
+    @property
+    def logical_cpus(self) -> int:
+        """Hardware threads: the widest VM the hypervisor can schedule."""
+        return self.cores * self.threads_per_core
+
+
+class Licence(Frozen):
+    """A licence rule of the licence catalog (design section 2.3).
+
+    ``price`` is per ``unit`` (per core, per socket pair, per host or per VM) and per
+    ``period``. A grant covers ``vms_per_grant`` tagged VMs (0 = unlimited); a host running
+    more stacks grants (Windows Server Standard: 2 VMs per full licensing of the cores).
+    """
+
+    name: str = Field(min_length=1)
+    family: str = Field(min_length=1)
+    tag: str = ""  # VMs with this tag need it; empty for applies_to = all_hosts
+    unit: Literal["core", "socket_pair", "host", "vm"]
+    price: float = Field(ge=0)
+    period: Literal["once", "year"] = "once"
+    min_cores_per_socket: int = Field(default=0, ge=0)
+    min_cores_per_host: int = Field(default=0, ge=0)
+    vms_per_grant: int = Field(default=0, ge=0)
+    scope: Literal["host", "cluster"] = "host"
+    applies_to: Literal["tagged", "all_hosts"] = "tagged"
+
+    @model_validator(mode="after")
+    def _check_tag(self) -> Licence:
+        if self.applies_to == "tagged" and not self.tag:
+            raise ValueError("a licence that applies to tagged VMs needs a tag")
+        return self
+
+    def billable_cores(self, host: HostModel) -> int:
+        """Cores to pay for on ``host``, per-socket and per-host minimums applied."""
+        per_socket = max(host.cores_per_socket, self.min_cores_per_socket)
+        return max(per_socket * host.sockets, self.min_cores_per_host)
+
+    def units(self, host: HostModel, tagged_vms: int) -> int:
+        """How many priced units one grant of this licence needs on ``host``."""
+        if self.unit == "core":
+            return self.billable_cores(host)
+        if self.unit == "socket_pair":
+            return (host.sockets + 1) // 2
+        if self.unit == "host":
+            return 1
+        return tagged_vms  # per VM
+
+    def grants(self, tagged_vms: int) -> int:
+        """Grants needed to cover ``tagged_vms`` VMs on one host (stacking)."""
+        if self.unit == "vm" or self.vms_per_grant == 0:
+            return 1 if tagged_vms > 0 or self.applies_to == "all_hosts" else 0
+        return -(-tagged_vms // self.vms_per_grant)
+
+    def cost(self, host: HostModel, tagged_vms: int, years: float) -> float:
+        """Cost over ``years`` of covering ``tagged_vms`` tagged VMs on ``host``."""
+        per_period = self.price * self.units(host, tagged_vms) * self.grants(tagged_vms)
+        return per_period * (years if self.period == "year" else 1.0)
+
+
+class HypervisorProfile(Frozen):
+    """Overheads and limits of a kind of hypervisor (type 1, type 2, or none)."""
+
+    name: str
+    description: str = ""
+    reserved_cores: float = Field(default=0.0, ge=0)
+    reserved_memory_gib: float = Field(default=0.0, ge=0)
+    vm_memory_overhead_mib: float = Field(default=0.0, ge=0)
+    vm_memory_overhead_pct: float = Field(default=0.0, ge=0)
+    cpu_efficiency: float = Field(default=1.0, gt=0, le=1)
+    max_vms_per_host: int = Field(default=1024, ge=1)
+    max_vcpus_per_core: float = Field(default=32.0, gt=0)
+    max_vcpus_per_vm: int = Field(default=768, ge=1)
+    pays_hypervisor_licence: bool = True  # licences with applies_to = all_hosts
+
+
+class Catalog(Frozen):
+    """Everything the planner may buy: server models, licence rules, hypervisor profiles."""
+
+    hosts: tuple[HostModel, ...]
+    licences: tuple[Licence, ...]
+    profiles: dict[str, HypervisorProfile]
+    sources: dict[str, str] = Field(default_factory=dict)  # which file each part came from
+
+
+class Policy(Frozen):
+    """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``."""
+
+    hypervisor: str = "type1"
+    cpu_overcommit: float = Field(default=4.0, gt=0)
+    memory_overcommit: float = Field(default=1.0, gt=0)
+    max_utilization: float = Field(default=0.8, gt=0, le=1)
+    ha_host_failures: int = Field(default=1, ge=0)
+    growth: float = Field(default=0.0, ge=0)
+    sizing: Literal["allocated", "utilization"] = "allocated"
+    util_floor_pct: float = Field(default=10.0, ge=0, le=100)
+    include_powered_off: bool = True
+    objective: Literal["cost", "hosts"] = "cost"
+    horizon_years: float = Field(default=5.0, gt=0)
+    electricity_per_kwh: float = Field(default=0.15, ge=0)
+    pue: float = Field(default=1.58, ge=1)
+    rack_unit_per_year: float = Field(default=0.0, ge=0)
+    time_limit_s: float = Field(default=30.0, gt=0)
+    workers: int = Field(default=2, ge=1)
+    seed: int = 0
+
+
+# --------------------------------------------------------------------------- sized problem
+
+
+class SizedVM(Frozen):
+    """A VM's integer demand under one policy (milli-vCPU, MiB)."""
+
+    index: int  # position in Inventory.vms
+    name: str
+    cpu_m: int
+    mem_mib: int
+    tags: tuple[str, ...]
+    group: str
+    zone: str
+    cluster: str
+    numa_span: bool = False  # wider than one socket of the model(s) it fits
+    fits: tuple[int, ...] = ()  # indices into Problem.host_types that can hold it alone
+
+
+class HostType(Frozen):
+    """A host model's integer capacity under one policy, and its licence-free costs."""
+
+    index: int
+    model: HostModel
+    cpu_cap_m: int
+    mem_cap_mib: int
+    vm_cap: int
+    hardware_cost: float  # purchase price
+    rack_cost: float  # over the horizon
+    energy_idle_cost: float  # over the horizon at idle draw
+    energy_per_util_cost: float  # extra over the horizon per unit of CPU utilization (0..1)
+    hypervisor_licence_cost: float  # all_hosts licences over the horizon
+
+    @property
+    def fixed_cost(self) -> float:
+        """Cost of the host whatever runs on it (idle energy included)."""
+        return self.hardware_cost + self.rack_cost + self.energy_idle_cost + (
+            self.hypervisor_licence_cost
+        )
+
+
+class Partition(Frozen):
+    """VMs planned together: one cluster and security zone (and licence island, if any)."""
+
+    key: str  # e.g. "Prod / dmz" — shown to users
+    cluster: str
+    zone: str
+    island: str = ""  # tag of a cluster-scoped licence whose VMs are isolated here
+    vms: tuple[int, ...]  # indices into Problem.vms
+
+
+class Unplaced(Frozen):
+    """A VM that is in no host, with the reason in words."""
+
+    vm: str
+    reason: str
+
+
+class Problem(Frozen):
+    """Everything a solver needs, in integers; built by ``sizing.build_problem``."""
+
+    inventory: Inventory
+    policy: Policy
+    catalog: Catalog
+    profile: HypervisorProfile
+    vms: tuple[SizedVM, ...]  # the VMs to place (unplaceable and excluded ones are not here)
+    host_types: tuple[HostType, ...]
+    partitions: tuple[Partition, ...]
+    unplaced: tuple[Unplaced, ...]  # VMs that fit no model, or excluded by the policy
+    notes: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- plan
+
+
+class CostBreakdown(Frozen):
+    """Cost over the policy's horizon, by category (currency units)."""
+
+    hardware: float = 0.0
+    licences: float = 0.0
+    energy: float = 0.0
+    rack: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of the categories."""
+        return self.hardware + self.licences + self.energy + self.rack
+
+    def __add__(self, other: CostBreakdown) -> CostBreakdown:
+        return CostBreakdown(
+            hardware=self.hardware + other.hardware,
+            licences=self.licences + other.licences,
+            energy=self.energy + other.energy,
+            rack=self.rack + other.rack,
+        )
+
+
+class LicenceUse(Frozen):
+    """A licence held by one host: which rule, how many grants, at what cost."""
+
+    name: str
+    tag: str
+    grants: int
+    units: int  # priced units per grant (billable cores, socket pairs, hosts or VMs)
+    covers_vms: int  # tagged VMs it may run (-1 = unlimited)
+    cost: float
+
+
+class HostPlan(Frozen):
+    """One physical host of the plan and what runs on it."""
+
+    id: str
+    model: str
+    type_index: int
+    partition: str
+    role: Literal["active", "spare"]
+    vms: tuple[str, ...]
+    cpu_used_m: int
+    cpu_cap_m: int
+    mem_used_mib: int
+    mem_cap_mib: int
+    vm_count: int
+    vm_cap: int
+    licences: tuple[LicenceUse, ...] = ()
+    cost: CostBreakdown = CostBreakdown()
+    limiting: str = ""  # cpu | memory | vm_count | none
+
+
+class FailureCheck(Frozen):
+    """What happens when one host fails: can its VMs restart on the survivors?"""
+
+    host: str
+    restartable: bool
+    vms: tuple[str, ...]  # VMs that were running on the failed host
+    stranded: tuple[str, ...] = ()  # VMs that found no room
+
+
+class DedicatedServer(Frozen):
+    """One workload on its own physical server (the baseline)."""
+
+    vm: str
+    model: str
+    cost: CostBreakdown
+
+
+class DedicatedBaseline(Frozen):
+    """Every workload on the cheapest model that holds it alone, no hypervisor, no overcommit."""
+
+    server_count: int
+    cores: int
+    memory_gib: float
+    rack_units: int
+    watts: float
+    cost: CostBreakdown
+    servers: tuple[DedicatedServer, ...]
+    no_fit: tuple[str, ...] = ()  # VMs larger than every model
+
+
+class Plan(Frozen):
+    """A verified placement and everything reported about it."""
+
+    status: Literal["optimal", "feasible", "infeasible"]
+    engine: str
+    hosts: tuple[HostPlan, ...]
+    unplaced: tuple[Unplaced, ...]
+    lower_bound_hosts: int
+    lower_bound_cost: float
+    cost: CostBreakdown
+    solve_seconds: float
+    failures: tuple[FailureCheck, ...] = ()
+    dedicated: DedicatedBaseline | None = None
+    explanation: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def active_hosts(self) -> tuple[HostPlan, ...]:
+        """Hosts that run VMs (spares excluded)."""
+        return tuple(h for h in self.hosts if h.role == "active")
+
+    @property
+    def spare_hosts(self) -> tuple[HostPlan, ...]:
+        """N+k failover hosts."""
+        return tuple(h for h in self.hosts if h.role == "spare")
+
+    @property
+    def gap(self) -> float:
+        """Relative gap of the objective to its lower bound (0 = proven optimal)."""
+        if self.status == "optimal":
+            return 0.0
+        value, bound = self.objective_value, self.objective_bound
+        if value <= 0:
+            return 0.0
+        return max(0.0, (value - bound) / value)
+
+    @property
+    def objective_value(self) -> float:
+        """The value the solver minimised: cost or host count."""
+        return self.cost.total if self.objective == "cost" else float(len(self.hosts))
+
+    @property
+    def objective_bound(self) -> float:
+        """The lower bound on that value."""
+        return self.lower_bound_cost if self.objective == "cost" else float(self.lower_bound_hosts)
+
+    objective: Literal["cost", "hosts"] = "cost"
