@@ -118,7 +118,9 @@ class HostModel(Frozen):
         idle, peak = d.get("watts_idle"), d.get("watts_max")
         if peak in (None, -1, -1.0):
             d["watts_max"] = (
-                float(idle) / _IDLE_SHARE if idle not in (None, -1, -1.0) else cores * _WATTS_PER_CORE_MAX
+                float(idle) / _IDLE_SHARE
+                if idle not in (None, -1, -1.0)
+                else cores * _WATTS_PER_CORE_MAX
             )
             est.append("watts_max")
         if idle in (None, -1, -1.0):
@@ -265,6 +267,9 @@ class SizedVM(Frozen):
     cluster: str
     numa_span: bool = False  # wider than one socket of the model(s) it fits
     fits: tuple[int, ...] = ()  # indices into Problem.host_types that can hold it alone
+    load_m: int = 0  # expected physical CPU load in milli-cores (for the power model)
+    vcpus: int = 1  # configured vCPUs (for the dedicated baseline and reports)
+    memory_gib: float = 0.0  # configured memory
 
 
 class HostType(Frozen):
@@ -284,8 +289,11 @@ class HostType(Frozen):
     @property
     def fixed_cost(self) -> float:
         """Cost of the host whatever runs on it (idle energy included)."""
-        return self.hardware_cost + self.rack_cost + self.energy_idle_cost + (
-            self.hypervisor_licence_cost
+        return (
+            self.hardware_cost
+            + self.rack_cost
+            + self.energy_idle_cost
+            + (self.hypervisor_licence_cost)
         )
 
 
@@ -373,6 +381,7 @@ class HostPlan(Frozen):
     vm_cap: int
     licences: tuple[LicenceUse, ...] = ()
     cost: CostBreakdown = CostBreakdown()
+    watts: float = 0.0  # expected draw at the wall before PUE (linear power model)
     limiting: str = ""  # cpu | memory | vm_count | none
 
 

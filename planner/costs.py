@@ -1,0 +1,123 @@
+"""What a host costs over the horizon: hardware, licences, energy and rack space.
+
+One place for the cost rules, shared by the heuristic, the exact model, the dedicated
+baseline and the verifier:
+
+- hardware: the model's purchase price, once;
+- licences: for every licence tag its VMs carry, the cheapest licence with that tag that
+  covers them on this host (design section 2.3); the hypervisor's own licences
+  (``applies_to = all_hosts``) on every consolidation host, cheapest per family;
+- energy: ``watts = idle + (max - idle) x CPU utilization`` drawn all year, times PUE and the
+  price per kWh;
+- rack: rack units x price per unit per year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from planner.models import CostBreakdown, HostModel, Licence, LicenceUse, Policy
+from planner.units import energy_kwh
+
+__all__ = [
+    "energy_cost",
+    "host_cost",
+    "hypervisor_licences",
+    "licence_for_tag",
+    "rack_cost",
+    "tag_licences",
+    "watts",
+]
+
+
+def watts(model: HostModel, utilization: float) -> float:
+    """Draw of ``model`` at ``utilization`` (0..1) of its CPU: the linear power model."""
+    u = min(max(utilization, 0.0), 1.0)
+    return model.watts_idle + (model.watts_max - model.watts_idle) * u
+
+
+def energy_cost(model: HostModel, utilization: float, policy: Policy) -> float:
+    """Energy cost over the horizon of ``model`` running at ``utilization`` (0..1) of its CPU."""
+    kwh = energy_kwh(watts(model, utilization), policy.horizon_years, policy.pue)
+    return kwh * policy.electricity_per_kwh
+
+
+def rack_cost(model: HostModel, policy: Policy) -> float:
+    """Rack space cost over the horizon."""
+    return model.rack_units * policy.rack_unit_per_year * policy.horizon_years
+
+
+def _use(lic: Licence, model: HostModel, tagged_vms: int, years: float) -> LicenceUse:
+    covers = -1 if lic.unit == "vm" or lic.vms_per_grant == 0 else 0
+    grants = lic.grants(tagged_vms)
+    if covers == 0:
+        covers = grants * lic.vms_per_grant
+    return LicenceUse(
+        name=lic.name,
+        tag=lic.tag,
+        grants=grants,
+        units=lic.units(model, tagged_vms),
+        covers_vms=covers,
+        cost=lic.cost(model, tagged_vms, years),
+    )
+
+
+def licence_for_tag(
+    tag: str, model: HostModel, tagged_vms: int, licences: Iterable[Licence], years: float
+) -> LicenceUse | None:
+    """The cheapest licence with ``tag`` covering ``tagged_vms`` VMs on ``model``.
+
+    Returns None when no licence carries the tag. Ties go to the licence listed first.
+    """
+    best: LicenceUse | None = None
+    for lic in licences:
+        if lic.applies_to != "tagged" or lic.tag != tag:
+            continue
+        use = _use(lic, model, tagged_vms, years)
+        if best is None or use.cost < best.cost - 1e-9:
+            best = use
+    return best
+
+
+def tag_licences(
+    model: HostModel, tag_counts: Mapping[str, int], licences: Iterable[Licence], years: float
+) -> tuple[LicenceUse, ...]:
+    """Licences a host needs for the tagged VMs it runs (``tag -> VM count``), cheapest each."""
+    lics = tuple(licences)
+    uses = []
+    for tag in sorted(tag_counts):
+        if tag_counts[tag] <= 0:
+            continue
+        use = licence_for_tag(tag, model, tag_counts[tag], lics, years)
+        if use is not None:
+            uses.append(use)
+    return tuple(uses)
+
+
+def hypervisor_licences(
+    model: HostModel, licences: Iterable[Licence], years: float
+) -> tuple[LicenceUse, ...]:
+    """The hypervisor's own licences for one host: the cheapest of each ``all_hosts`` family."""
+    best: dict[str, LicenceUse] = {}
+    for lic in licences:
+        if lic.applies_to != "all_hosts":
+            continue
+        use = _use(lic, model, 0, years)
+        if lic.family not in best or use.cost < best[lic.family].cost - 1e-9:
+            best[lic.family] = use
+    return tuple(best[f] for f in sorted(best))
+
+
+def host_cost(
+    model: HostModel,
+    licences: Iterable[LicenceUse],
+    utilization: float,
+    policy: Policy,
+) -> CostBreakdown:
+    """Total cost of one host over the horizon, by category."""
+    return CostBreakdown(
+        hardware=model.price,
+        licences=sum(u.cost for u in licences),
+        energy=energy_cost(model, utilization, policy),
+        rack=rack_cost(model, policy),
+    )

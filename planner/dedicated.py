@@ -1,0 +1,113 @@
+"""The baseline: every workload on its own physical server (design section 5).
+
+Each VM gets the cheapest catalog model with cores >= its vCPUs and memory >= its memory,
+with no hypervisor and no overcommit. OS and application licences are paid per server with
+their minimums (a 4-core Windows server still pays 16 cores); the hypervisor's own licence
+is never paid. Energy uses the same linear power model as the consolidated hosts, at the
+workload's own load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from planner.costs import energy_cost, rack_cost, tag_licences, watts
+from planner.models import (
+    CostBreakdown,
+    DedicatedBaseline,
+    DedicatedServer,
+    Plan,
+    HostModel,
+    Policy,
+    Problem,
+    SizedVM,
+)
+
+__all__ = ["compare", "dedicated_baseline"]
+
+
+def _server_cost(v: SizedVM, model: HostModel, problem: Problem) -> CostBreakdown:
+    policy: Policy = problem.policy
+    uses = tag_licences(
+        model, dict.fromkeys(v.tags, 1), problem.catalog.licences, policy.horizon_years
+    )
+    return CostBreakdown(
+        hardware=model.price,
+        licences=sum(u.cost for u in uses),
+        energy=energy_cost(model, v.load_m / 1000.0 / model.cores, policy),
+        rack=rack_cost(model, policy),
+    )
+
+
+def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -> DedicatedBaseline:
+    """Cost and footprint of running each VM (default: every placeable VM) on its own server."""
+    servers: list[DedicatedServer] = []
+    no_fit: list[str] = []
+    cores = 0
+    memory = 0.0
+    rack = 0
+    drawn = 0.0
+    total = CostBreakdown()
+    for v in problem.vms if vms is None else vms:
+        options = [
+            (_server_cost(v, m, problem), m)
+            for m in problem.catalog.hosts
+            if m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
+        ]
+        if not options:
+            no_fit.append(v.name)
+            continue
+        cost, model = min(options, key=lambda o: (o[0].total, o[1].model))
+        servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
+        cores += model.cores
+        memory += model.memory_gib
+        rack += model.rack_units
+        drawn += watts(model, v.load_m / 1000.0 / model.cores)
+        total = total + cost
+    return DedicatedBaseline(
+        server_count=len(servers),
+        cores=cores,
+        memory_gib=memory,
+        rack_units=rack,
+        watts=drawn,
+        cost=total,
+        servers=tuple(servers),
+        no_fit=tuple(no_fit),
+    )
+
+
+def compare(plan: Plan, problem: Problem) -> dict[str, float]:
+    """Consolidated plan against the dedicated baseline: footprint, cost and savings.
+
+    Savings are ``dedicated - consolidated`` (positive = consolidation is cheaper). The
+    consolidation ratio is placed VMs per active host.
+    """
+    base = plan.dedicated if plan.dedicated is not None else dedicated_baseline(problem)
+    models = [problem.host_types[h.type_index].model for h in plan.hosts]
+    placed = sum(h.vm_count for h in plan.hosts)
+    active = len(plan.active_hosts)
+    out: dict[str, float] = {
+        "hosts": len(plan.hosts),
+        "dedicated_servers": base.server_count,
+        "consolidation_ratio": placed / active if active else 0.0,
+        "hosts_cores": sum(m.cores for m in models),
+        "dedicated_cores": base.cores,
+        "hosts_memory_gib": sum(m.memory_gib for m in models),
+        "dedicated_memory_gib": base.memory_gib,
+        "hosts_rack_units": sum(m.rack_units for m in models),
+        "dedicated_rack_units": base.rack_units,
+        "hosts_watts": sum(h.watts for h in plan.hosts),
+        "dedicated_watts": base.watts,
+        "cost_total": plan.cost.total,
+        "dedicated_cost_total": base.cost.total,
+        "cost_saving": base.cost.total - plan.cost.total,
+        "cost_saving_pct": (
+            (base.cost.total - plan.cost.total) / base.cost.total if base.cost.total else 0.0
+        ),
+    }
+    for cat in ("hardware", "licences", "energy", "rack"):
+        ours, theirs = getattr(plan.cost, cat), getattr(base.cost, cat)
+        out[f"{cat}_cost"] = ours
+        out[f"dedicated_{cat}_cost"] = theirs
+        out[f"{cat}_saving"] = theirs - ours
+    return out

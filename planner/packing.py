@@ -1,0 +1,69 @@
+"""A packing: which host types are bought and which VMs each runs. Solver-neutral plain data.
+
+Both engines (first-fit decreasing and CP-SAT) produce a ``Packing``; ``solve`` turns it into
+a ``Plan``. The cost of a packed host is computed here once, with the rules of ``costs``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planner.costs import hypervisor_licences, tag_licences
+from planner.models import CostBreakdown, LicenceUse, Problem
+
+__all__ = ["HostBin", "Packing", "bin_cost", "bin_licences", "packing_cost", "packing_objective"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostBin:
+    """One bought host: its type (index into Problem.host_types) and its VMs.
+
+    ``vms`` are positions in ``Problem.vms``; ``partition`` is the index into
+    ``Problem.partitions`` the host belongs to.
+    """
+
+    partition: int
+    type_index: int
+    vms: tuple[int, ...]
+
+
+Packing = tuple[HostBin, ...]
+
+
+def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
+    """Licences the host needs: its VMs' tags, plus the hypervisor's own where it pays one."""
+    model = problem.host_types[b.type_index].model
+    counts: Counter[str] = Counter(t for i in b.vms for t in problem.vms[i].tags)
+    years = problem.policy.horizon_years
+    uses = tag_licences(model, counts, problem.catalog.licences, years)
+    if problem.profile.pays_hypervisor_licence:
+        uses += hypervisor_licences(model, problem.catalog.licences, years)
+    return uses
+
+
+def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:
+    """Cost of one host over the horizon, by category."""
+    ht = problem.host_types[b.type_index]
+    load = sum(problem.vms[i].load_m for i in b.vms) / (1000.0 * ht.model.cores)
+    tagged = bin_licences(problem, b)
+    return CostBreakdown(
+        hardware=ht.hardware_cost,
+        licences=sum(u.cost for u in tagged),
+        energy=ht.energy_idle_cost + ht.energy_per_util_cost * min(load, 1.0),
+        rack=ht.rack_cost,
+    )
+
+
+def packing_cost(problem: Problem, bins: Sequence[HostBin]) -> float:
+    """Total cost of the bought hosts."""
+    return sum(bin_cost(problem, b).total for b in bins)
+
+
+def packing_objective(problem: Problem, bins: Sequence[HostBin]) -> tuple[float, float]:
+    """What the policy minimises, as a sortable key: (primary, tie-break)."""
+    cost = packing_cost(problem, bins)
+    if problem.policy.objective == "hosts":
+        return (float(len(bins)), cost)
+    return (cost, float(len(bins)))

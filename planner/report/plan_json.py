@@ -1,0 +1,136 @@
+"""The plan JSON (design section 6.1): the stable contract other tools read.
+
+Field names never change within a ``schema_version``; new fields may be added. Quantities
+are in the units their names say (vCPUs, GiB, currency over the policy's horizon).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from planner.dedicated import compare
+from planner.models import CostBreakdown, HostPlan, Plan, Problem
+from planner.units import mib_to_gib, milli_to_vcpu
+
+__all__ = ["SCHEMA_VERSION", "plan_to_dict", "write_plan_json"]
+
+SCHEMA_VERSION = 1
+
+
+def _money(x: float) -> float:
+    return round(x, 2)
+
+
+def _costs(c: CostBreakdown) -> dict[str, float]:
+    return {
+        "hardware": _money(c.hardware),
+        "licences": _money(c.licences),
+        "energy": _money(c.energy),
+        "rack": _money(c.rack),
+        "total": _money(c.total),
+    }
+
+
+def _host(h: HostPlan) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "model": h.model,
+        "role": h.role,
+        "partition": h.partition,
+        "licenses": [
+            {
+                "name": u.name,
+                "tag": u.tag,
+                "grants": u.grants,
+                "units": u.units,
+                "covers_vms": None if u.covers_vms < 0 else u.covers_vms,
+                "cost": _money(u.cost),
+            }
+            for u in h.licences
+        ],
+        "vms": list(h.vms),
+        "vcpus": {"used": milli_to_vcpu(h.cpu_used_m), "capacity": milli_to_vcpu(h.cpu_cap_m)},
+        "memory_gib": {
+            "used": round(mib_to_gib(h.mem_used_mib), 3),
+            "capacity": round(mib_to_gib(h.mem_cap_mib), 3),
+        },
+        "vm_count": {"used": h.vm_count, "capacity": h.vm_cap},
+        "limiting": h.limiting,
+        "watts": round(h.watts, 1),
+        "cost": _costs(h.cost),
+    }
+
+
+def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
+    """The plan as plain JSON-ready data (schema version ``SCHEMA_VERSION``)."""
+    inv = problem.inventory
+    placed = sum(h.vm_count for h in plan.hosts)
+    base = plan.dedicated
+    comparison = compare(plan, problem)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "status": plan.status,
+        "summary": {
+            "vm_count": len(inv.vms),
+            "placed_vm_count": placed,
+            "unplaced_vm_count": len(plan.unplaced),
+            "host_count": len(plan.hosts),
+            "active_host_count": len(plan.active_hosts),
+            "spare_host_count": len(plan.spare_hosts),
+            "lower_bound_hosts": plan.lower_bound_hosts,
+            "lower_bound_cost": _money(plan.lower_bound_cost),
+            "objective": plan.objective,
+            "cost_total": _money(plan.cost.total),
+            "cost": _costs(plan.cost),
+            "gap": round(plan.gap, 6),
+            "solve_seconds": round(plan.solve_seconds, 3),
+            "engine": plan.engine,
+            "explanation": plan.explanation,
+        },
+        "hosts": [_host(h) for h in plan.hosts],
+        "unplaced": [{"vm": u.vm, "reason": u.reason} for u in plan.unplaced],
+        "dedicated": {
+            "server_count": base.server_count if base else 0,
+            "cost_total": _money(base.cost.total) if base else 0.0,
+            "cost": _costs(base.cost) if base else _costs(CostBreakdown()),
+            "cores": base.cores if base else 0,
+            "memory_gib": base.memory_gib if base else 0.0,
+            "rack_units": base.rack_units if base else 0,
+            "watts": round(base.watts, 1) if base else 0.0,
+            "no_fit": list(base.no_fit) if base else [],
+            "servers": [
+                {"vm": s.vm, "model": s.model, "cost_total": _money(s.cost.total)}
+                for s in (base.servers if base else ())
+            ],
+        },
+        "comparison": {k: round(v, 4) for k, v in comparison.items()},
+        "failures": [
+            {
+                "host": f.host,
+                "restartable": f.restartable,
+                "vms": list(f.vms),
+                "stranded": list(f.stranded),
+            }
+            for f in plan.failures
+        ],
+        "inventory": {
+            "source": inv.source,
+            "format": inv.format,
+            "dropped": dict(inv.dropped),
+            "notes": list(inv.notes),
+        },
+        "policy": problem.policy.model_dump(),
+        "notes": list(plan.notes),
+    }
+
+
+def write_plan_json(plan: Plan, problem: Problem, target: str | Path) -> None:
+    """Write the plan JSON to ``target`` (``-`` for standard output)."""
+    text = json.dumps(plan_to_dict(plan, problem), indent=2, ensure_ascii=False) + "\n"
+    if str(target) == "-":
+        sys.stdout.write(text)
+    else:
+        Path(target).write_text(text, encoding="utf-8")

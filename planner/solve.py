@@ -1,0 +1,262 @@
+"""solve(problem) -> Plan: pack, add N+k spares, simulate failures, price, bound, verify.
+
+The packing engine is first-fit decreasing (``heuristic``); its result is what every other
+engine must beat. Whatever the engine, the returned plan has passed ``verify``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from planner.bounds import Bounds, lower_bounds
+from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
+from planner.dedicated import dedicated_baseline
+from planner.errors import PlannerError
+from planner.failover import simulate_failures
+from planner.heuristic import UNLIMITED, first_fit_decreasing
+from planner.models import CostBreakdown, HostPlan, Plan, Problem, Unplaced
+from planner.packing import HostBin, Packing, bin_licences, packing_objective
+from planner.verify import verify
+
+__all__ = ["Progress", "SolveProgress", "solve"]
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """A progress report: the best objective so far and the best bound, if known."""
+
+    stage: str
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+Progress = Callable[[SolveProgress], None]
+
+
+def solve(problem: Problem, progress: Progress | None = None) -> Plan:
+    """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
+
+    Raises:
+        PlannerError: the plan failed the independent verification (a bug, never expected).
+    """
+    start = time.perf_counter()
+    bounds = lower_bounds(problem)
+    packing, failed = first_fit_decreasing(problem)
+    if progress:
+        value = _objective(problem, packing)
+        progress(SolveProgress("heuristic", value, _bound(problem, bounds), _since(start)))
+    return assemble(problem, packing, failed, bounds, "first-fit decreasing", start)
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
+
+
+def _bound(problem: Problem, bounds: Bounds) -> float:
+    return bounds.cost if problem.policy.objective == "cost" else float(bounds.hosts)
+
+
+def _objective(problem: Problem, packing: Packing) -> float:
+    return packing_objective(problem, packing)[0]
+
+
+def assemble(
+    problem: Problem,
+    packing: Packing,
+    failed: dict[int, str],
+    bounds: Bounds,
+    engine: str,
+    start: float,
+    proven: bool = False,
+) -> Plan:
+    """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline)."""
+    notes = list(problem.notes)
+    active = _host_plans(problem, packing)
+    spares, spare_notes = _spares(problem, packing, len(active))
+    notes += spare_notes
+    hosts = tuple(active + spares)
+    unplaced = problem.unplaced + tuple(
+        Unplaced(vm=problem.vms[i].name, reason=r) for i, r in sorted(failed.items())
+    )
+    cost = sum((h.cost for h in hosts), CostBreakdown())
+    objective = problem.policy.objective
+    value = cost.total if objective == "cost" else float(len(hosts))
+    bound = bounds.cost if objective == "cost" else float(bounds.hosts)
+    if failed or len(spares) < problem.policy.ha_host_failures * _partitions_used(packing):
+        status = "infeasible"  # VMs left out, or N+k not met: the rules admit no full plan
+    elif proven or value <= bound + 1e-6 * max(1.0, abs(bound)):
+        status = "optimal"
+    else:
+        status = "feasible"
+    plan = Plan(
+        status=status,
+        engine=engine,
+        objective=objective,
+        hosts=hosts,
+        unplaced=unplaced,
+        lower_bound_hosts=bounds.hosts,
+        lower_bound_cost=min(bounds.cost, cost.total) if status == "optimal" else bounds.cost,
+        cost=cost,
+        solve_seconds=_since(start),
+        failures=simulate_failures(problem, hosts),
+        dedicated=dedicated_baseline(problem),
+        explanation=_explain(problem, active, bounds),
+        notes=tuple(notes),
+    )
+    problems = verify(plan, problem)
+    if problems:
+        raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
+    return plan
+
+
+def _partitions_used(packing: Packing) -> int:
+    return len({b.partition for b in packing if b.vms})
+
+
+def _host_plans(problem: Problem, packing: Packing) -> list[HostPlan]:
+    bins = sorted(
+        (b for b in packing if b.vms),
+        key=lambda b: (b.partition, b.type_index, -len(b.vms), b.vms),
+    )
+    width = max(2, len(str(len(bins) + problem.policy.ha_host_failures * 9)))
+    return [_host_plan(problem, b, f"host-{n:0{width}d}", "active") for n, b in enumerate(bins, 1)]
+
+
+def _host_plan(problem: Problem, b: HostBin, host_id: str, role: str) -> HostPlan:
+    t = problem.host_types[b.type_index]
+    vms = [problem.vms[i] for i in b.vms]
+    cpu = sum(v.cpu_m for v in vms)
+    mem = sum(v.mem_mib for v in vms)
+    licences = bin_licences(problem, b)
+    util = sum(v.load_m for v in vms) / (1000.0 * t.model.cores)
+    shares = {
+        "cpu": cpu / t.cpu_cap_m,
+        "memory": mem / t.mem_cap_mib,
+        "vm_count": len(vms) / t.vm_cap,
+    }
+    limiting = max(shares, key=lambda k: shares[k]) if vms else "none"
+    return HostPlan(
+        id=host_id,
+        model=t.model.model,
+        type_index=t.index,
+        partition=problem.partitions[b.partition].key,
+        role="active" if role == "active" else "spare",
+        vms=tuple(v.name for v in vms),
+        cpu_used_m=cpu,
+        cpu_cap_m=t.cpu_cap_m,
+        mem_used_mib=mem,
+        mem_cap_mib=t.mem_cap_mib,
+        vm_count=len(vms),
+        vm_cap=t.vm_cap,
+        licences=licences,
+        cost=host_cost(t.model, licences, util, problem.policy),
+        watts=watts(t.model, util),
+        limiting=limiting,
+    )
+
+
+def _spares(problem: Problem, packing: Packing, first_id: int) -> tuple[list[HostPlan], list[str]]:
+    """k failover hosts per partition, of the largest model in use there (design section 4).
+
+    A spare holds the licences to take over any one host of its partition: for each tag, as
+    many VMs as the busiest host of the partition runs.
+    """
+    k = problem.policy.ha_host_failures
+    if k == 0:
+        return [], []
+    used = Counter(b.type_index for b in packing if b.vms)
+    remaining = {
+        t.index: (UNLIMITED if t.model.max_count is None else t.model.max_count - used[t.index])
+        for t in problem.host_types
+    }
+    by_part: dict[int, list[HostBin]] = defaultdict(list)
+    for b in packing:
+        if b.vms:
+            by_part[b.partition].append(b)
+    spares: list[HostPlan] = []
+    notes: list[str] = []
+    width = max(2, len(str(first_id + k * len(by_part))))
+    for p_index in sorted(by_part):
+        bins = by_part[p_index]
+        cpu_ref = max(t.cpu_cap_m for t in problem.host_types)
+        mem_ref = max(t.mem_cap_mib for t in problem.host_types)
+        in_use = sorted(
+            {b.type_index for b in bins},
+            key=lambda i: (
+                -(
+                    problem.host_types[i].cpu_cap_m / cpu_ref
+                    + problem.host_types[i].mem_cap_mib / mem_ref
+                )
+            ),
+        )
+        peak: Counter[str] = Counter()
+        for b in bins:
+            for tag, n in Counter(t for i in b.vms for t in problem.vms[i].tags).items():
+                peak[tag] = max(peak[tag], n)
+        for _ in range(k):
+            t_index = next((i for i in in_use if remaining[i] > 0), None)
+            if t_index is None:
+                notes.append(
+                    f"N+{k}: no spare host could be added to {problem.partitions[p_index].key}: "
+                    "max_count leaves no model in use"
+                )
+                break
+            remaining[t_index] -= 1
+            spares.append(
+                _spare(problem, p_index, t_index, peak, f"spare-{len(spares) + 1:0{width}d}")
+            )
+    return spares, notes
+
+
+def _spare(
+    problem: Problem, p_index: int, t_index: int, peak: Counter[str], host_id: str
+) -> HostPlan:
+    t = problem.host_types[t_index]
+    years = problem.policy.horizon_years
+    licences = tag_licences(t.model, peak, problem.catalog.licences, years)
+    if problem.profile.pays_hypervisor_licence:
+        licences += hypervisor_licences(t.model, problem.catalog.licences, years)
+    return HostPlan(
+        id=host_id,
+        model=t.model.model,
+        type_index=t.index,
+        partition=problem.partitions[p_index].key,
+        role="spare",
+        vms=(),
+        cpu_used_m=0,
+        cpu_cap_m=t.cpu_cap_m,
+        mem_used_mib=0,
+        mem_cap_mib=t.mem_cap_mib,
+        vm_count=0,
+        vm_cap=t.vm_cap,
+        licences=licences,
+        cost=host_cost(t.model, licences, 0.0, problem.policy),
+        watts=t.model.watts_idle,
+        limiting="none",
+    )
+
+
+def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> str:
+    """What drives the host count, in words: e.g. 'memory-bound: memory at 93 %, CPU at 41 %'."""
+    if not active:
+        return "no VMs to place"
+    cpu = sum(h.cpu_used_m for h in active) / sum(h.cpu_cap_m for h in active)
+    mem = sum(h.mem_used_mib for h in active) / sum(h.mem_cap_mib for h in active)
+    drivers = Counter(h.limiting for h in active)
+    rules = Counter(
+        r for r, n in zip(bounds.partition_rule, bounds.partition_hosts, strict=True) if n
+    )
+    if rules.get("anti-affinity group", 0) > rules.get("cpu", 0) + rules.get("memory", 0):
+        head = "anti-affinity-bound"
+    elif drivers["vm_count"] > drivers["cpu"] + drivers["memory"]:
+        head = "VM-count-bound"
+    else:
+        head = "memory-bound" if mem >= cpu else "CPU-bound"
+    return (
+        f"{head}: memory at {mem:.0%}, CPU at {cpu:.0%} of the active hosts' usable capacity "
+        f"({drivers['memory']} hosts limited by memory, {drivers['cpu']} by CPU)"
+    )

@@ -1,0 +1,85 @@
+"""Independent check of a plan against the problem's rules, before any plan is returned.
+
+It trusts nothing the solver reported: usage is recomputed from the sized demands, every
+rule is checked again, and every VM of the inventory must appear exactly once, on one host
+or in the unplaced list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from planner.models import HostPlan, Plan, Problem, SizedVM
+
+__all__ = ["verify"]
+
+
+def verify(plan: Plan, problem: Problem) -> list[str]:
+    """Every violation of the rules by ``plan``, in words; an empty list means valid."""
+    errors: list[str] = []
+    by_name = {v.name: v for v in problem.vms}
+
+    seen: Counter[str] = Counter()
+    for h in plan.hosts:
+        seen.update(h.vms)
+    seen.update(u.vm for u in plan.unplaced)
+    for vm in problem.inventory.vms:
+        if seen[vm.name] != 1:
+            errors.append(f"VM {vm.name} appears {seen[vm.name]} times (must be exactly once)")
+    extra = set(seen) - {vm.name for vm in problem.inventory.vms}
+    errors.extend(f"VM {n} is not in the inventory" for n in sorted(extra))
+
+    ids = Counter(h.id for h in plan.hosts)
+    errors.extend(f"host id {i} is used {n} times" for i, n in ids.items() if n > 1)
+    for h in plan.hosts:
+        errors.extend(_check_host(problem, h, by_name))
+    if plan.spare_hosts and problem.policy.ha_host_failures == 0:
+        errors.append("the plan has spare hosts but the policy asks for none")
+
+    used = Counter(h.model for h in plan.hosts)
+    for t in problem.host_types:
+        cap = t.model.max_count
+        if cap is not None and used[t.model.model] > cap:
+            errors.append(f"model {t.model.model} used {used[t.model.model]} times, max {cap}")
+    return errors
+
+
+def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> list[str]:
+    errors: list[str] = []
+    if not 0 <= h.type_index < len(problem.host_types):
+        return [f"host {h.id}: unknown host type {h.type_index}"]
+    t = problem.host_types[h.type_index]
+    if t.model.model != h.model:
+        errors.append(f"host {h.id}: model {h.model} does not match its type {t.model.model}")
+    missing = [n for n in h.vms if n not in by_name]
+    if missing:
+        return [*errors, f"host {h.id}: runs VMs that are not placeable: {missing}"]
+    sized = [by_name[n] for n in h.vms]
+    cpu = sum(v.cpu_m for v in sized)
+    mem = sum(v.mem_mib for v in sized)
+    if cpu > t.cpu_cap_m:
+        errors.append(f"host {h.id}: vCPU demand {cpu} m > capacity {t.cpu_cap_m} m")
+    if mem > t.mem_cap_mib:
+        errors.append(f"host {h.id}: memory demand {mem} MiB > capacity {t.mem_cap_mib} MiB")
+    if len(sized) > t.vm_cap:
+        errors.append(f"host {h.id}: {len(sized)} VMs > limit {t.vm_cap}")
+    if (cpu, mem, len(sized)) != (h.cpu_used_m, h.mem_used_mib, h.vm_count):
+        errors.append(f"host {h.id}: reported usage does not match its VMs")
+    for v in sized:
+        if h.type_index not in v.fits:
+            errors.append(f"host {h.id}: VM {v.name} does not fit model {h.model}")
+    groups = Counter(v.group for v in sized if v.group)
+    errors.extend(
+        f"host {h.id}: {n} VMs of anti-affinity group {g}" for g, n in groups.items() if n > 1
+    )
+    if len({(v.cluster, v.zone) for v in sized}) > 1:
+        errors.append(f"host {h.id}: mixes clusters or security zones")
+    tags = Counter(tag for v in sized for tag in v.tags)
+    held = {u.tag: u for u in h.licences if u.tag}
+    for tag, n in tags.items():
+        use = held.get(tag)
+        if use is None:
+            errors.append(f"host {h.id}: runs {n} VMs tagged {tag} without a licence for it")
+        elif 0 <= use.covers_vms < n:
+            errors.append(f"host {h.id}: licence {use.name} covers {use.covers_vms} VMs, runs {n}")
+    return errors

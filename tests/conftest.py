@@ -1,0 +1,108 @@
+"""Shared fixtures: tiny hand-checkable catalogs and inventories, built inline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.models import VM, Catalog, HostModel, HypervisorProfile, Inventory, Licence, Policy
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO.parent / "shared" / "bench"
+
+NONE = HypervisorProfile(name="none", pays_hypervisor_licence=False)
+TYPE1 = HypervisorProfile(
+    name="type1",
+    reserved_cores=1,
+    reserved_memory_gib=4,
+    vm_memory_overhead_mib=50,
+    vm_memory_overhead_pct=1,
+    cpu_efficiency=0.95,
+)
+
+WIN_STD = Licence(
+    name="Windows Server Standard",
+    family="windows-server",
+    tag="windows",
+    unit="core",
+    price=73.5,
+    min_cores_per_socket=8,
+    min_cores_per_host=16,
+    vms_per_grant=2,
+)
+WIN_DC = Licence(
+    name="Windows Server Datacenter",
+    family="windows-server",
+    tag="windows",
+    unit="core",
+    price=423.19,
+    min_cores_per_socket=8,
+    min_cores_per_host=16,
+)
+HYPERVISOR = Licence(
+    name="Hypervisor per core",
+    family="hypervisor",
+    unit="core",
+    price=135,
+    period="year",
+    min_cores_per_socket=16,
+    applies_to="all_hosts",
+)
+
+#: The seed example: no overhead, no overcommit, no headroom, no spares.
+PURE = Policy(
+    hypervisor="none",
+    cpu_overcommit=1,
+    memory_overcommit=1,
+    max_utilization=1,
+    ha_host_failures=0,
+    objective="hosts",
+)
+
+
+def host(model: str = "h8", cores: int = 8, mem: float = 16, **kw: object) -> HostModel:
+    """A one-socket host model, one thread per core unless told otherwise."""
+    params: dict[str, object] = {
+        "model": model,
+        "sockets": 1,
+        "cores_per_socket": cores,
+        "memory_gib": mem,
+        "threads_per_core": 1,
+        "price": 1000.0,
+        "watts_idle": 100.0,
+        "watts_max": 300.0,
+        "rack_units": 1,
+    }
+    params.update(kw)
+    return HostModel.model_validate(params)
+
+
+def catalog(*hosts: HostModel, licences: tuple[Licence, ...] = ()) -> Catalog:
+    """A catalog of the given hosts (default: one 8-core/16 GiB host) and licences."""
+    return Catalog(
+        hosts=hosts or (host(),),
+        licences=licences,
+        profiles={"none": NONE, "type1": TYPE1},
+    )
+
+
+def inventory(*vms: VM, name: str = "test.csv") -> Inventory:
+    """An inventory of the given VMs."""
+    return Inventory(source=name, format="native", vms=vms)
+
+
+def vms(n: int, vcpus: int = 2, mem: float = 2, prefix: str = "vm", **kw: object) -> list[VM]:
+    """``n`` identical VMs named prefix0, prefix1, ..."""
+    return [
+        VM.model_validate({"name": f"{prefix}{i}", "vcpus": vcpus, "memory_gib": mem, **kw})
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def bench() -> Path:
+    """The shared benchmark folder; tests using it skip where it is absent (a user's clone)."""
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark data not found at {BENCH}")
+    return BENCH
