@@ -30,9 +30,11 @@ class Bounds:
     """Lower bounds for a whole problem and the rule that gives each partition's."""
 
     hosts: int  # spares included
-    cost: float
+    cost: float  # spares included
     partition_hosts: tuple[int, ...]
     partition_rule: tuple[str, ...]  # e.g. "memory", "cpu", "anti-affinity group"
+    spare_hosts: int = 0  # the N+k spares the policy adds
+    spare_cost: float = 0.0  # a lower bound on what they cost
 
 
 def l2_bound(sizes: Sequence[int], capacity: int) -> int:
@@ -122,13 +124,18 @@ def lower_bounds(problem: Problem) -> Bounds:
     hosts: list[int] = []
     rules: list[str] = []
     cost = 0.0
-    cheapest = min(t.fixed_cost for t in problem.host_types)
     for part in problem.partitions:
         n, rule = _partition_hosts(problem, part)
         hosts.append(n)
         rules.append(rule)
         cost += _partition_cost(problem, part, n)
-        if n:
-            cost += k * cheapest
-    total = sum(hosts) + k * sum(1 for n in hosts if n)
-    return Bounds(total, cost, tuple(hosts), tuple(rules))
+    spares = k * sum(1 for n in hosts if n)
+    spare_cost = spares * min(t.fixed_cost for t in problem.host_types)
+    return Bounds(
+        hosts=sum(hosts) + spares,
+        cost=cost + spare_cost,
+        partition_hosts=tuple(hosts),
+        partition_rule=tuple(rules),
+        spare_hosts=spares,
+        spare_cost=spare_cost,
+    )

@@ -1,7 +1,7 @@
 """solve(problem) -> Plan: pack, add N+k spares, simulate failures, price, bound, verify.
 
-The packing engine is first-fit decreasing (``heuristic``); its result is what every other
-engine must beat. Whatever the engine, the returned plan has passed ``verify``.
+First-fit decreasing (``heuristic``) packs at once; the exact engine (``exact``) then improves
+and bounds that packing. Whatever the engine, the returned plan has passed ``verify``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.bounds import Bounds, lower_bounds
 from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
+from planner.exact import improve
 from planner.failover import simulate_failures
 from planner.heuristic import UNLIMITED, first_fit_decreasing
 from planner.models import CostBreakdown, HostPlan, Plan, Problem, Unplaced
@@ -40,28 +41,51 @@ Progress = Callable[[SolveProgress], None]
 def solve(problem: Problem, progress: Progress | None = None) -> Plan:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
+    First-fit decreasing gives a plan at once; unless it already meets the lower bound, the
+    exact engine (column generation + CP-SAT, ``exact``) improves it within
+    ``policy.time_limit_s`` and proves it optimal or bounds the gap.
+
     Raises:
         PlannerError: the plan failed the independent verification (a bug, never expected).
     """
     start = time.perf_counter()
     bounds = lower_bounds(problem)
     packing, failed = first_fit_decreasing(problem)
+    active_value = packing_objective(problem, packing)[0]
+    cheap = _active_bound(problem, bounds)
     if progress:
-        value = _objective(problem, packing)
-        progress(SolveProgress("heuristic", value, _bound(problem, bounds), _since(start)))
-    return assemble(problem, packing, failed, bounds, "first-fit decreasing", start)
+        progress(SolveProgress("first-fit decreasing", active_value, cheap, _since(start)))
+    engine, proven, active_bound = "first-fit decreasing", False, cheap
+    if failed or not problem.vms:
+        pass  # caps leave VMs out (reported as infeasible) or nothing to place
+    elif active_value <= cheap + 1e-6 * max(1.0, cheap):
+        proven = True
+    else:
+
+        def report(stage: str, value: float | None, bound: float | None) -> None:
+            if progress:
+                progress(SolveProgress(stage, value, bound, _since(start)))
+
+        result = improve(problem, packing, problem.policy.time_limit_s, report)
+        engine = "column generation + CP-SAT"
+        packing, proven = result.packing, result.proven
+        active_bound = max(cheap, result.bound)
+    if problem.policy.objective == "hosts":
+        bounds = replace(bounds, hosts=max(bounds.hosts, round(active_bound) + bounds.spare_hosts))
+    else:
+        bounds = replace(bounds, cost=max(bounds.cost, active_bound + bounds.spare_cost))
+    return assemble(problem, packing, failed, bounds, engine, start, proven)
+
+
+def _active_bound(problem: Problem, bounds: Bounds) -> float:
+    """The cheap lower bound on the objective of the active hosts (spares excluded)."""
+    if problem.policy.objective == "hosts":
+        return float(bounds.hosts - bounds.spare_hosts)
+    return bounds.cost - bounds.spare_cost
 
 
 def _since(start: float) -> float:
     return time.perf_counter() - start
-
-
-def _bound(problem: Problem, bounds: Bounds) -> float:
-    return bounds.cost if problem.policy.objective == "cost" else float(bounds.hosts)
-
-
-def _objective(problem: Problem, packing: Packing) -> float:
-    return packing_objective(problem, packing)[0]
 
 
 def assemble(
@@ -73,7 +97,10 @@ def assemble(
     start: float,
     proven: bool = False,
 ) -> Plan:
-    """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline)."""
+    """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline).
+
+    ``proven`` says the active hosts are an optimal packing; the spares follow the N+k rule.
+    """
     notes = list(problem.notes)
     active = _host_plans(problem, packing)
     spares, spare_notes = _spares(problem, packing, len(active))
@@ -83,23 +110,20 @@ def assemble(
         Unplaced(vm=problem.vms[i].name, reason=r) for i, r in sorted(failed.items())
     )
     cost = sum((h.cost for h in hosts), CostBreakdown())
-    objective = problem.policy.objective
-    value = cost.total if objective == "cost" else float(len(hosts))
-    bound = bounds.cost if objective == "cost" else float(bounds.hosts)
     if failed or len(spares) < problem.policy.ha_host_failures * _partitions_used(packing):
         status = "infeasible"  # VMs left out, or N+k not met: the rules admit no full plan
-    elif proven or value <= bound + 1e-6 * max(1.0, abs(bound)):
+    elif proven:
         status = "optimal"
     else:
         status = "feasible"
     plan = Plan(
         status=status,
         engine=engine,
-        objective=objective,
+        objective=problem.policy.objective,
         hosts=hosts,
         unplaced=unplaced,
         lower_bound_hosts=bounds.hosts,
-        lower_bound_cost=min(bounds.cost, cost.total) if status == "optimal" else bounds.cost,
+        lower_bound_cost=bounds.cost,
         cost=cost,
         solve_seconds=_since(start),
         failures=simulate_failures(problem, hosts),
