@@ -33,7 +33,8 @@ def load_policy(path: str | Path | None, overrides: Iterable[str] = ()) -> Polic
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise InputError.single(source, f"cannot read the policy file ({exc.strerror})") from None
+            rule = f"cannot read the policy file ({exc.strerror})"
+            raise InputError.single(source, rule) from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError.single(source, f"not a valid TOML file: {exc}") from None
         values.update(data.get("policy", data))

@@ -39,7 +39,7 @@ def test_growth_and_memory_overcommit() -> None:
 
 
 def test_utilization_sizing_uses_observed_figures_with_a_floor() -> None:
-    """Utilization sizing takes p95 use, never below the floor; VMs without figures keep allocation."""
+    """Utilization sizing takes p95 use above a floor; VMs without figures keep allocation."""
     policy = PURE.model_copy(update={"sizing": "utilization", "util_floor_pct": 10})
     inv = inventory(
         VM(name="busy", vcpus=4, memory_gib=8, cpu_util_pct=50, mem_util_pct=75),
@@ -63,7 +63,7 @@ def test_vm_larger_than_every_model_is_unplaced_with_the_reason() -> None:
 
 
 def test_vm_wider_than_the_logical_processors_is_unplaced() -> None:
-    """A VM with more vCPUs than any host has hardware threads cannot run, whatever the overcommit."""
+    """A VM with more vCPUs than any host has threads cannot run, whatever the overcommit."""
     policy = PURE.model_copy(update={"cpu_overcommit": 8})
     p = build_problem(inventory(VM(name="wide", vcpus=12, memory_gib=1)), catalog(), policy)
     assert "12 vCPUs exceed the largest model's 8 logical processors" in p.unplaced[0].reason

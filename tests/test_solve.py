@@ -82,7 +82,7 @@ def test_hosts_are_right_sized_to_the_cheapest_model_that_holds_them() -> None:
 
 
 def test_max_count_caps_leave_vms_unplaced_with_the_reason() -> None:
-    """When max_count allows one host and two are needed, the rest is unplaced and the plan says so."""
+    """When max_count allows one host and two are needed, the rest is unplaced with a reason."""
     _, plan = run(inventory(*vms(6)), catalog(host(max_count=1)), PURE)
     assert len(plan.hosts) == 1
     assert len(plan.unplaced) == 2
@@ -145,7 +145,7 @@ def test_every_inventory_vm_is_placed_once_or_unplaced_with_a_reason() -> None:
 
 
 def test_dedicated_baseline_pays_licence_minimums_and_no_hypervisor() -> None:
-    """A 2-vCPU Windows VM on its own 8-core server pays 16 Windows cores and no hypervisor licence."""
+    """A 2-vCPU Windows VM on its own 8-core server pays 16 cores and no hypervisor licence."""
     inv = inventory(*vms(1, licenses=("windows",)))
     _, plan = run(inv, catalog(host(), licences=(WIN_STD, HYPERVISOR)), Policy(ha_host_failures=0))
     base = plan.dedicated

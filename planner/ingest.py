@@ -1,0 +1,742 @@
+"""Read a workload inventory (CSV or XLSX; native columns or a known export) into an Inventory.
+
+    bytes or path -> container (CSV text or one XLSX sheet) -> _Table (header + raw cells)
+                  -> format (detected from the headers, or forced) -> columns per VM field
+                  -> every row validated, every problem collected -> Inventory
+
+Cells are read as raw text or raw spreadsheet values and converted here, never by pandas,
+so that each problem can name its file, row, column and value. Rows are numbered as a
+spreadsheet shows them: the header is row 1 in a CSV; in a sheet, the real sheet row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import openpyxl
+
+from planner.errors import InputError, InputIssue
+from planner.models import VM, Inventory
+from planner.units import mib_to_gib
+
+__all__ = ["FORMATS", "detect_format", "infer_licence_tags", "read_inventory"]
+
+FormatName = Literal["native", "rvtools", "azure_migrate", "liveoptics"]
+FORMATS: tuple[FormatName, ...] = ("native", "rvtools", "azure_migrate", "liveoptics")
+
+_REQUIRED = ("name", "vcpus", "memory_gib")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls (and other OLE compound files)
+_UPLOAD_NAME = "uploaded file"
+
+
+def _same(x: float) -> float:
+    return x
+
+
+@dataclass(frozen=True)
+class _Col:
+    """A file column that feeds one VM field (or a drop rule: template, srm_placeholder)."""
+
+    field: str
+    header: str  # as the export writes it; shown when the column is missing
+    aliases: tuple[str, ...] = ()
+    unit: Callable[[float], float] = _same  # to the VM field's unit
+    pattern: str = ""  # regex over normalised headers: every matching column is summed
+
+    def matches(self, norm_header: str) -> bool:
+        if self.pattern:
+            return re.fullmatch(self.pattern, norm_header) is not None
+        return norm_header in {_norm(self.header), *(_norm(a) for a in self.aliases)}
+
+
+@dataclass(frozen=True)
+class _Format:
+    name: FormatName
+    cols: tuple[_Col, ...]
+    sheets: tuple[str, ...]  # preferred XLSX sheet names, lower-case
+
+
+_NATIVE = _Format(
+    "native",
+    (
+        _Col("name", "name", ("vm", "vm name", "vmname")),
+        _Col("vcpus", "vcpus", ("vcpu", "cpus", "num cpus")),
+        _Col("memory_gib", "memory_gib", ("memory gb", "memory (gib)", "mem gib", "ram gib")),
+        # Memory counted in MiB/MB (RVTools habit) is accepted when the header says so.
+        _Col("memory_gib", "memory_mib", ("memory mb", "memory (mib)", "mem mib"), mib_to_gib),
+        _Col("cpu_util_pct", "cpu_util_pct", ("cpu util", "cpu utilization", "cpu util %")),
+        _Col("mem_util_pct", "mem_util_pct", ("mem util", "memory utilization", "mem util %")),
+        _Col("storage_gib", "storage_gib", ("storage gb", "disk gib", "disk gb")),
+        _Col("storage_gib", "storage_mib", ("storage mb",), mib_to_gib),
+        _Col("os", "os", ("guest os", "operating system")),
+        _Col("licenses", "licenses", ("licences", "license", "licence", "license tags")),
+        _Col("group", "group", ("anti affinity group",)),
+        _Col("zone", "zone", ("security zone",)),
+        _Col("cluster", "cluster"),
+        _Col("powerstate", "powerstate", ("power state", "state")),
+    ),
+    ("inventory", "vms"),
+)
+_RVTOOLS = _Format(
+    "rvtools",
+    (
+        _Col("name", "VM"),
+        _Col("powerstate", "Powerstate"),
+        _Col("vcpus", "CPUs"),
+        _Col("memory_gib", "Memory", unit=mib_to_gib),
+        # Older RVTools write "MB" for the same MiB figures.
+        _Col("storage_gib", "Provisioned MiB", ("Provisioned MB",), mib_to_gib),
+        # Per row, the first non-empty of the two OS columns wins.
+        _Col("os", "OS according to the configuration file"),
+        _Col("os", "OS according to the VMware Tools"),
+        _Col("cluster", "Cluster"),
+        _Col("template", "Template"),
+        _Col("srm_placeholder", "SRM Placeholder"),
+    ),
+    ("vinfo",),
+)
+_AZURE = _Format(
+    "azure_migrate",
+    (
+        _Col("name", "Server name"),
+        _Col("vcpus", "Cores"),
+        # Azure's "MB" is the binary unit the hypervisor reports (MiB); disks likewise GB = GiB.
+        _Col("memory_gib", "Memory (In MB)", unit=mib_to_gib),
+        _Col("os", "OS name"),
+        _Col("cpu_util_pct", "CPU utilization percentage"),
+        _Col("mem_util_pct", "Memory utilization percentage"),
+        _Col("storage_gib", "Disk N size (In GB)", pattern=r"disk \d+ size \(in gb\)"),
+    ),
+    ("inventory", "vms"),
+)
+_LIVEOPTICS = _Format(
+    "liveoptics",
+    (
+        _Col("name", "VM Name"),
+        _Col("powerstate", "Power State"),
+        _Col("template", "Template"),
+        _Col("vcpus", "Virtual CPU"),
+        _Col("memory_gib", "Provisioned Memory (MiB)", unit=mib_to_gib),
+        _Col("os", "VM OS"),
+        _Col("cluster", "Cluster"),
+        _Col("storage_gib", "Virtual Disk Size (MiB)", unit=mib_to_gib),
+    ),
+    ("vms",),
+)
+# Most specific first: native's aliases ("vm", "cpus") overlap the exports' headers.
+_DETECT_ORDER = (_RVTOOLS, _LIVEOPTICS, _AZURE, _NATIVE)
+_SPECS = {f.name: f for f in _DETECT_ORDER}
+# Drop rules each format applies; every one appears in Inventory.dropped, 0 when unused.
+_DROP_RULES = {"rvtools": ("template", "srm_placeholder"), "liveoptics": ("template",)}
+_DROP_WORDS = {"template": "template", "srm_placeholder": "SRM placeholder"}
+
+_POWER_ON = {"on", "poweredon", "true", "yes", "1", "running", "up"}
+_POWER_OFF = {"off", "poweredoff", "false", "no", "0", "stopped", "suspended", "saved", "down"}
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DESKTOP_WINDOWS = re.compile(r"windows\s+(?:xp|vista|7|8|8\.1|10|11)\b")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_inventory(
+    source: str | Path | bytes, *, name: str | None = None, format: str | None = None
+) -> Inventory:
+    """Read an inventory file into an ``Inventory``.
+
+    ``source`` is a path, or the raw bytes of an upload (``name`` is then the file name shown
+    in errors; its extension helps tell XLSX from CSV). The container is CSV (``,`` ``;`` or
+    tab; UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; a decimal comma is read
+    when the delimiter is ``;``) or XLSX/XLSM. ``format`` forces one of ``FORMATS``; ``None``
+    detects it from the headers. Memory and storage come out in GiB whatever the file's unit
+    (RVTools, Azure Migrate and Live Optics report MiB). RVTools/Live Optics templates and SRM
+    placeholders are dropped and counted in ``Inventory.dropped``; suspended VMs count as
+    powered off; licence tags missing from the file are inferred from the OS text (see
+    ``infer_licence_tags``); ``Inventory.notes`` says what was assumed. In a workbook the sheet
+    is the format's own (RVTools ``vInfo``, Live Optics ``VMs``), else ``inventory``/``vms``,
+    else the first whose headers fit.
+
+    Raises:
+        InputError: every problem found (unreadable file, unknown format, missing column,
+            bad or duplicate values), each located by file, row, column and value.
+        ValueError: ``format`` is not one of ``FORMATS`` (a caller's mistake, not the file's).
+    """
+    if format is not None and format not in _SPECS:
+        raise ValueError(f"unknown inventory format {format!r}; expected one of {FORMATS}")
+    forced = _SPECS[format] if format is not None else None
+    if isinstance(source, bytes):
+        data, label = source, name or _UPLOAD_NAME
+    else:
+        path = Path(source)
+        label = name or path.name
+        try:
+            data = path.read_bytes()
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            reason = getattr(exc, "strerror", None) or exc
+            raise InputError.single(label, f"cannot read the file: {reason}") from None
+    table = _load(data, label, forced)
+    spec = forced or _detect_spec(table.header) or _closest_spec(table.header)
+    if spec is None:
+        raise InputError([_unknown_format_issue(table)])
+    columns = _resolve(spec, table.header)
+    missing = [f for f in _REQUIRED if f not in columns]
+    if missing:
+        found = ", ".join(h for h in table.header if h) or "none"
+        fmt = f"the {spec.name} format" if forced else f"what looks like the {spec.name} format"
+        raise InputError(
+            InputIssue(
+                file=table.label,
+                column=_display_header(spec, f),
+                rule=f"missing required column for {fmt} (found: {found})",
+            )
+            for f in missing
+        )
+    return _convert(table, spec, columns, source_name=label)
+
+
+def detect_format(columns: Iterable[str]) -> str | None:
+    """The inventory format whose required headers are all among ``columns``, or ``None``.
+
+    Headers are compared ignoring case, surrounding spaces, underscores and a leading ``*``.
+    """
+    spec = _detect_spec(list(columns))
+    return spec.name if spec else None
+
+
+def infer_licence_tags(os_text: str) -> tuple[str, ...]:
+    """Licence tags implied by an OS description: Windows Server -> ``("windows",)``, Red Hat
+    Enterprise Linux -> ``("rhel",)``, anything else (desktop Windows included) -> ``()``.
+    """
+    text = " ".join(os_text.lower().split())
+    if "windows" in text:
+        # Desktop editions need no server licence, even when a year appears ("LTSC 2019").
+        if _DESKTOP_WINDOWS.search(text):
+            return ()
+        # Server editions are named by year ("Windows 2012 R2" often omits "Server").
+        if "server" in text or re.search(r"\b20\d\d\b", text):
+            return ("windows",)
+        return ()
+    if "red hat enterprise linux" in text or re.search(r"\brhel\b", text):
+        return ("rhel",)
+    return ()
+
+
+# --------------------------------------------------------------------------- containers
+
+
+_RawRow = tuple[int, Sequence[object]]  # (spreadsheet row, cells)
+
+
+@dataclass
+class _Table:
+    """Raw cells of one CSV file or XLSX sheet, before any conversion."""
+
+    label: str  # file name shown in issues (with the sheet for a workbook)
+    header: list[str]
+    rows: list[_RawRow]  # header excluded
+    decimal_comma: bool = False
+    note: str = ""  # how the container was read, when the user may want to know
+
+
+def _load(data: bytes, label: str, forced: _Format | None) -> _Table:
+    if not data.strip():
+        raise InputError.single(label, "the file is empty")
+    suffix = Path(label).suffix.lower()
+    if data[:2] == b"PK":
+        return _read_xlsx(data, label, forced)
+    if data.startswith(_OLE_MAGIC) or suffix == ".xls":
+        raise InputError.single(
+            label, "an Excel 97-2003 (.xls) workbook is not supported; save it as .xlsx or CSV"
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        raise InputError.single(label, "not an XLSX workbook (the content is not a zip archive)")
+    return _read_csv(data, label)
+
+
+def _decode(data: bytes, label: str) -> tuple[str, str]:
+    """Text of a CSV and a note on its encoding ("" for plain UTF-8)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text" export: UTF-16 with a BOM, tab-separated.
+        try:
+            return data.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            raise InputError.single(label, "damaged UTF-16 text") from None
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in head or controls > len(head) // 10:
+        raise InputError.single(
+            label,
+            "binary data, not CSV text (if it is UTF-16 text without a BOM, save it as CSV UTF-8)",
+        )
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "the file was read as Windows-1252 text (it is not UTF-8)"
+    except UnicodeDecodeError as exc:
+        raise InputError.single(
+            label,
+            f"not a text file in UTF-8 or Windows-1252 (byte 0x{data[exc.start]:02X} "
+            f"at offset {exc.start})",
+        ) from None
+
+
+def _sniff_delimiter(line: str) -> str:
+    # csv.Sniffer guesses from the data rows and is fooled by commas in names and decimal
+    # commas; the header line alone, counted outside quotes, is reliable.
+    counts = dict.fromkeys(",;\t", 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return max(counts, key=counts.__getitem__)  # a tie (no delimiter at all) gives ","
+
+
+def _read_csv(data: bytes, label: str) -> _Table:
+    text, note = _decode(data, label)
+    hint = re.match(r"sep=(.)\r?\n", text)
+    if hint:  # Excel's delimiter hint line; Excel hides it, so the header stays row 1
+        delimiter, text = hint[1], text[hint.end() :]
+    else:
+        delimiter = _sniff_delimiter(next((ln for ln in text.splitlines() if ln.strip()), ""))
+    header: list[str] | None = None
+    rows: list[_RawRow] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        # A spreadsheet shows one row per record, so records are counted, not lines.
+        for row_no, cells in enumerate(reader, start=1):
+            if header is None:
+                if any(c.strip() for c in cells):
+                    header = [c.strip() for c in cells]
+                continue
+            rows.append((row_no, cells))
+    except csv.Error as exc:
+        raise InputError.single(label, f"not valid CSV: {exc}", row=reader.line_num) from None
+    if header is None:
+        raise InputError.single(label, "the file is empty (no header row)")
+    return _Table(label, header, rows, decimal_comma=delimiter == ";", note=note)
+
+
+def _read_xlsx(data: bytes, label: str, forced: _Format | None) -> _Table:
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; they never change values.
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                return _read_sheet(wb, label, forced)
+            finally:
+                wb.close()
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, KeyError):  # KeyError: a part of the workbook is missing
+        raise InputError.single(
+            label, "not a readable XLSX workbook: a damaged zip, or a zip that holds no workbook"
+        ) from None
+    except Exception as exc:  # openpyxl has no error hierarchy: a broken part raises anything
+        raise InputError.single(
+            label, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _read_sheet(wb: openpyxl.Workbook, label: str, forced: _Format | None) -> _Table:
+    """The first sheet, preferred names first, whose headers fit the (forced) format."""
+    preferred = forced.sheets if forced else ("vinfo", "vms", "inventory")
+    rank = {s: i for i, s in enumerate(preferred)}
+    sheets = sorted(wb.worksheets, key=lambda ws: rank.get(ws.title.lower(), len(rank)))
+    first: _Table | None = None
+    for ws in sheets:
+        ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
+        rows = enumerate(ws.iter_rows(values_only=True), start=1)
+        header = next(
+            ([_text(c) for c in cells] for _, cells in rows if any(map(_text, cells))), []
+        )
+        if not header:
+            continue  # an empty sheet
+        table = _Table(f"{label} (sheet {ws.title})", header, [])
+        fits = _detect_spec(header) if forced is None else _has_required(forced, header)
+        if fits:
+            table.rows.extend(rows)  # the rest of the sheet, after its header
+            return table
+        first = first or table  # its headers will explain what is missing
+    if first is None:
+        raise InputError.single(label, "the workbook has no sheet with data")
+    return first
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One column of the file feeding a field."""
+
+    index: int
+    header: str  # as written in the file
+    unit: Callable[[float], float]
+    summed: bool  # one of several columns added up (Azure's disks)
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_]+", " ", header.strip().lstrip("*").strip()).lower()
+
+
+def _resolve(spec: _Format, header: Sequence[str]) -> dict[str, list[_Source]]:
+    """For each field, the file columns that feed it, in the spec's order of preference."""
+    normed = [_norm(h) for h in header]
+    columns: dict[str, list[_Source]] = {}
+    for col in spec.cols:
+        for i, h in enumerate(normed):
+            if h and col.matches(h):
+                source = _Source(i, header[i], col.unit, bool(col.pattern))
+                columns.setdefault(col.field, []).append(source)
+                if not col.pattern:
+                    break  # a repeated header: the first one wins
+    return columns
+
+
+def _detect_spec(header: Sequence[str]) -> _Format | None:
+    return next((spec for spec in _DETECT_ORDER if _has_required(spec, header)), None)
+
+
+def _has_required(spec: _Format, header: Sequence[str]) -> bool:
+    columns = _resolve(spec, header)
+    return all(f in columns for f in _REQUIRED)
+
+
+def _closest_spec(header: Sequence[str]) -> _Format | None:
+    """The format lacking a single required column, if any: worth naming that column."""
+    for spec in _DETECT_ORDER:
+        if sum(f in _resolve(spec, header) for f in _REQUIRED) == len(_REQUIRED) - 1:
+            return spec
+    return None
+
+
+def _display_header(spec: _Format, field: str) -> str:
+    return next(c.header for c in spec.cols if c.field == field)
+
+
+def _unknown_format_issue(table: _Table) -> InputIssue:
+    found = ", ".join(h for h in table.header if h) or "none"
+    needs = "; ".join(
+        f"{s.name} needs " + ", ".join(_display_header(s, f) for f in _REQUIRED)
+        for s in _DETECT_ORDER[::-1]
+    )
+    return InputIssue(
+        file=table.label, rule=f"unknown inventory format: found columns {found}; {needs}"
+    )
+
+
+# --------------------------------------------------------------------------- rows
+
+
+T = TypeVar("T")
+
+
+class _Bad(Exception):
+    """A cell that fails its rule; the message is the rule in words."""
+
+
+def _text(value: object) -> str:
+    if type(value) is str:  # the common case, first: this runs for every cell
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a numeric name typed in Excel: 1001.0 -> "1001"
+    return str(value).strip()
+
+
+def _number(value: object, decimal_comma: bool, *, percent: bool = False) -> float:
+    if isinstance(value, bool):  # bool is an int to Python, not to a user
+        raise _Bad("not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if percent:
+            text = text.removesuffix("%").rstrip()
+        if decimal_comma and text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        if not _NUMBER.fullmatch(text):
+            raise _Bad("not a number")
+        number = float(text)
+    else:
+        raise _Bad("not a number")
+    if not math.isfinite(number):
+        raise _Bad("not a number")
+    return number
+
+
+def _flag(value: object) -> bool:
+    text = _text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Bad("not true/false")
+
+
+def _power(value: object) -> bool:
+    text = re.sub(r"[\s_-]", "", _text(value).lower())
+    if text in _POWER_ON:
+        return True
+    if text in _POWER_OFF:
+        return False
+    raise _Bad("not a power state (expected on/off, poweredOn/poweredOff, running/stopped)")
+
+
+class _Columns:
+    """The data rows of a table, read one field at a time down its column(s).
+
+    Reading by column keeps the per-cell work small; every problem is recorded with its row,
+    and a row with a problem makes no VM.
+    """
+
+    def __init__(
+        self, table: _Table, columns: dict[str, list[_Source]], rows: list[_RawRow]
+    ) -> None:
+        self.table, self.columns, self.rows = table, columns, rows
+        self.issues: list[InputIssue] = []
+        self.bad_rows: set[int] = set()
+
+    def bad(self, row: int, src: _Source | None, value: object, rule: str) -> None:
+        shown = None if value is None else _text(value)
+        column = src.header if src else None
+        self.issues.append(
+            InputIssue(file=self.table.label, row=row, column=column, value=shown, rule=rule)
+        )
+        self.bad_rows.add(row)
+
+    def keep(self, mask: list[bool]) -> None:
+        """Forget the rows whose mask is False (dropped rows are not validated further)."""
+        self.rows = [r for r, k in zip(self.rows, mask, strict=True) if k]
+
+    def cells(self, sources: Sequence[_Source]) -> tuple[list[object], list[_Source | None]]:
+        """Per row, the first non-empty cell among ``sources`` (``None`` if all are empty), and
+        the column it came from.
+
+        Two flat lists rather than a list of pairs: a million small tuples would keep the
+        garbage collector busy for seconds on a large file.
+        """
+        n = len(self.rows)
+        values: list[object] = []
+        origins: list[_Source | None] = []
+        if not sources:
+            return [None] * n, [None] * n
+        if len(sources) == 1:  # the usual case, kept quick
+            i = sources[0].index
+            values = [c[i] if _text(c[i]) else None for _, c in self.rows]
+            return values, [sources[0]] * n
+        for _, c in self.rows:
+            value, origin = None, sources[0]
+            for src in sources:
+                if _text(c[src.index]):
+                    value, origin = c[src.index], src
+                    break
+            values.append(value)
+            origins.append(origin)
+        return values, origins
+
+    def text(self, field: str) -> list[str]:
+        return [_text(v) for v in self.cells(self.columns.get(field, []))[0]]
+
+    def parse(self, field: str, parse: Callable[[object], T]) -> list[T | None]:
+        """Per row, ``parse(cell)``; ``None`` where empty or bad (issue recorded)."""
+        return self._parse(self.columns.get(field, []), lambda _, raw: parse(raw))
+
+    def _parse(
+        self, sources: Sequence[_Source], parse: Callable[[_Source, object], T]
+    ) -> list[T | None]:
+        values, origins = self.cells(sources)
+        out: list[T | None] = [None] * len(values)
+        for i, (raw, src) in enumerate(zip(values, origins, strict=True)):
+            if raw is not None and src is not None:
+                try:
+                    out[i] = parse(src, raw)
+                except _Bad as exc:
+                    self.bad(self.rows[i][0], src, raw, str(exc))
+        return out
+
+    def number(
+        self, field: str, rule: str, ok: Callable[[float], bool], *, percent: bool = False
+    ) -> list[float | None]:
+        """Per row, the field in the VM's unit; columns matched by a pattern are summed."""
+
+        def parse(src: _Source, raw: object) -> float:
+            number = _number(raw, self.table.decimal_comma, percent=percent)
+            if not ok(number):
+                raise _Bad(rule)
+            return src.unit(number)
+
+        sources = self.columns.get(field, [])
+        if not any(s.summed for s in sources):
+            return self._parse(sources, parse)
+        totals: list[float | None] = [None] * len(self.rows)
+        for src in sources:  # Azure's "Disk N size" columns
+            for i, value in enumerate(self._parse([src], parse)):
+                if value is not None:
+                    totals[i] = (totals[i] or 0.0) + value
+        return totals
+
+    def require(self, field: str) -> None:
+        src = self.columns[field][0]
+        for (row, _), value in zip(self.rows, self.cells(self.columns[field])[0], strict=True):
+            if value is None:
+                self.bad(row, src, None, "required value is missing")
+
+
+def _convert(
+    table: _Table, spec: _Format, columns: dict[str, list[_Source]], *, source_name: str
+) -> Inventory:
+    # Blank rows (e.g. the trailing rows some exports carry) are not data. Short rows are
+    # padded to the header's width so that every column index is valid.
+    width = len(table.header)
+    rows = [
+        (r, c if len(c) >= width else [*c, *[None] * (width - len(c))])
+        for r, c in table.rows
+        if any(map(_text, c))
+    ]
+    data = _Columns(table, columns, rows)
+    for row, cells in rows:
+        if any(map(_text, cells[width:])):
+            data.bad(
+                row,
+                None,
+                None,
+                f"the row has {len(cells)} cells but the header has {width}: "
+                "a delimiter inside an unquoted value?",
+            )
+    dropped: dict[str, int] = {}
+    for rule in _DROP_RULES.get(spec.name, ()):
+        flags = data.parse(rule, _flag)
+        dropped[rule] = sum(f is True for f in flags)
+        data.keep([f is not True for f in flags])
+
+    for field in _REQUIRED:
+        data.require(field)
+    names = data.text("name")
+    seen: dict[str, int] = {}  # VM name -> row of its first occurrence
+    for (row, _), name in zip(data.rows, names, strict=True):
+        if name in seen:
+            data.bad(
+                row, columns["name"][0], name, f"duplicate VM name; first seen at row {seen[name]}"
+            )
+        elif name:
+            seen[name] = row
+    vcpus = data.number(
+        "vcpus", "must be a whole number of vCPUs, at least 1", lambda x: x >= 1 and x.is_integer()
+    )
+    memory = data.number("memory_gib", "must be a number greater than 0", lambda x: x > 0)
+    pct = "must be a percentage from 0 to 100"
+    cpu_util = data.number("cpu_util_pct", pct, lambda x: 0 <= x <= 100, percent=True)
+    mem_util = data.number("mem_util_pct", pct, lambda x: 0 <= x <= 100, percent=True)
+    storage = data.number("storage_gib", "must be a number, at least 0", lambda x: x >= 0)
+    power = data.parse("powerstate", _power)
+    os_texts = data.text("os")
+    licences = data.text("licenses")
+    groups, zones, clusters = data.text("group"), data.text("zone"), data.text("cluster")
+
+    vms: list[VM] = []
+    for i, (row, _) in enumerate(data.rows):
+        if row in data.bad_rows:
+            continue
+        given = tuple(dict.fromkeys(t.strip().lower() for t in re.split(r"[;,]", licences[i])))
+        tags = tuple(t for t in given if t)
+        inferred = () if tags else infer_licence_tags(os_texts[i])
+        vms.append(
+            VM(
+                name=names[i],
+                vcpus=int(vcpus[i] or 0),
+                memory_gib=memory[i] or 0.0,
+                cpu_util_pct=cpu_util[i],
+                mem_util_pct=mem_util[i],
+                storage_gib=storage[i],
+                os=os_texts[i],
+                licenses=tags or inferred,
+                licenses_inferred=bool(inferred),
+                group=groups[i],
+                zone=zones[i],
+                cluster=clusters[i],
+                powered_on=power[i] is not False,  # unknown power state: planned as on
+                row=row,
+            )
+        )
+    if not data.issues and not vms:
+        gone = sum(dropped.values())
+        rule = (
+            f"no VMs left after dropping {gone} templates or placeholders"
+            if gone
+            else "no data rows: the file has a header only"
+        )
+        data.issues.append(InputIssue(file=table.label, rule=rule))
+    if data.issues:
+        # Reading by column found them column by column; users read a file row by row.
+        place = {h: i for i, h in reversed(list(enumerate(table.header)))}
+        raise InputError(
+            sorted(data.issues, key=lambda i: (i.row or 0, place.get(i.column or "", -1)))
+        )
+    suspended = sum(t.lower() == "suspended" for t in data.text("powerstate"))
+    return Inventory(
+        source=source_name,
+        format=spec.name,
+        vms=tuple(vms),
+        dropped=dropped,
+        notes=_notes(table, vms, dropped, suspended),
+    )
+
+
+def _notes(
+    table: _Table, vms: list[VM], dropped: dict[str, int], suspended: int
+) -> tuple[str, ...]:
+    """What the reader assumed or inferred, in words, for the user to check."""
+    notes = [table.note] if table.note else []
+    if any(dropped.values()):
+        what = " and ".join(_count(n, _DROP_WORDS[rule]) for rule, n in dropped.items() if n)
+        notes.append(f"dropped {what}: they are not workloads")
+    off = sum(not vm.powered_on for vm in vms)
+    if off:
+        line = f"powered off: {off} of {_count(len(vms), 'VM')}"
+        if suspended:
+            line += f" (suspended ones, {suspended}, count as powered off)"
+        notes.append(line + "; they are planned unless the policy excludes powered-off VMs")
+    for field, what in (("cpu_util_pct", "CPU"), ("mem_util_pct", "memory")):
+        given = [u for vm in vms if (u := getattr(vm, field)) is not None]
+        if given and 0 < max(given) <= 1:  # Excel percent cells hold 0.35 for 35 %
+            notes.append(
+                f"{what} utilization is at most 1 % on every VM: if the file holds fractions "
+                "(0.35 for 35 %), convert them to percentages"
+            )
+    inferred = [vm for vm in vms if vm.licenses_inferred]
+    if inferred:
+        per_tag = Counter(tag for vm in inferred for tag in vm.licenses)
+        ranked = sorted(per_tag.items(), key=lambda kv: (-kv[1], kv[0]))
+        counts = ", ".join(f"{tag} {n}" for tag, n in ranked)
+        notes.append(
+            f"licence tags inferred from the OS text for {_count(len(inferred), 'VM')}: {counts}"
+        )
+    desktop = sum(not vm.licenses and bool(_DESKTOP_WINDOWS.search(vm.os.lower())) for vm in vms)
+    if desktop:
+        vms_ = _count(desktop, "VM")
+        notes.append(f"desktop Windows (e.g. Windows 10) on {vms_}: no server licence inferred")
+    return tuple(notes)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
