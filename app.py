@@ -12,13 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from planner.catalog import DATA_DIR, load_catalog
-from planner.cli import summary
 from planner.dedicated import compare
 from planner.errors import InputError
 from planner.ingest import read_inventory
 from planner.models import Policy
 from planner.pipeline import run
-from planner.report import placement_frame, plan_to_dict
+from planner.report import placement_frame, plan_summary, plan_to_dict
 
 SAMPLE = DATA_DIR / "sample_inventory.csv"
 
@@ -31,7 +30,7 @@ def _plan(data: bytes, name: str, policy_json: str) -> dict[str, Any]:
     return {
         "json": plan_to_dict(plan, problem),
         "placement": placement_frame(plan, problem),
-        "summary": summary(plan, problem),
+        "summary": plan_summary(plan, problem),
         "comparison": compare(plan, problem),
     }
 

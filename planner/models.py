@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-class Frozen(BaseModel):
+class _Frozen(BaseModel):
     """Base of every domain object: immutable, no unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -47,7 +47,7 @@ class Frozen(BaseModel):
 # --------------------------------------------------------------------------- inputs
 
 
-class VM(Frozen):
+class VM(_Frozen):
     """One workload as the inventory describes it (before sizing)."""
 
     name: str = Field(min_length=1)
@@ -66,7 +66,7 @@ class VM(Frozen):
     row: int | None = None  # spreadsheet row of the source file (header = row 1)
 
 
-class Inventory(Frozen):
+class Inventory(_Frozen):
     """The VMs of one input file, with what was dropped and why."""
 
     source: str  # file name as the user knows it
@@ -84,7 +84,7 @@ _WATTS_PER_CORE_MAX = 18.0  # Azure Migrate: 0.009 kWh per core-hour x load fact
 _IDLE_SHARE = 0.4  # idle draw as a share of maximum when only one of them is given
 
 
-class HostModel(Frozen):
+class HostModel(_Frozen):
     """A server model of the host catalog. Only the first four fields are required."""
 
     model: str = Field(min_length=1)
@@ -151,7 +151,7 @@ class HostModel(Frozen):
         return self.cores * self.threads_per_core
 
 
-class Licence(Frozen):
+class Licence(_Frozen):
     """A licence rule of the licence catalog (design section 2.3).
 
     ``price`` is per ``unit`` (per core, per socket pair, per host or per VM) and per
@@ -204,7 +204,7 @@ class Licence(Frozen):
         return per_period * (years if self.period == "year" else 1.0)
 
 
-class HypervisorProfile(Frozen):
+class HypervisorProfile(_Frozen):
     """Overheads and limits of a kind of hypervisor (type 1, type 2, or none)."""
 
     name: str
@@ -220,7 +220,7 @@ class HypervisorProfile(Frozen):
     pays_hypervisor_licence: bool = True  # licences with applies_to = all_hosts
 
 
-class Catalog(Frozen):
+class Catalog(_Frozen):
     """Everything the planner may buy: server models, licence rules, hypervisor profiles."""
 
     hosts: tuple[HostModel, ...]
@@ -229,7 +229,7 @@ class Catalog(Frozen):
     sources: dict[str, str] = Field(default_factory=dict)  # which file each part came from
 
 
-class Policy(Frozen):
+class Policy(_Frozen):
     """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``."""
 
     hypervisor: str = "type1"
@@ -254,7 +254,7 @@ class Policy(Frozen):
 # --------------------------------------------------------------------------- sized problem
 
 
-class SizedVM(Frozen):
+class SizedVM(_Frozen):
     """A VM's integer demand under one policy (milli-vCPU, MiB)."""
 
     index: int  # position in Inventory.vms
@@ -272,7 +272,7 @@ class SizedVM(Frozen):
     memory_gib: float = 0.0  # configured memory
 
 
-class HostType(Frozen):
+class HostType(_Frozen):
     """A host model's integer capacity under one policy, and its licence-free costs."""
 
     index: int
@@ -297,7 +297,7 @@ class HostType(Frozen):
         )
 
 
-class Partition(Frozen):
+class Partition(_Frozen):
     """VMs planned together: one cluster and security zone (and licence island, if any)."""
 
     key: str  # e.g. "Prod / dmz" — shown to users
@@ -307,14 +307,14 @@ class Partition(Frozen):
     vms: tuple[int, ...]  # indices into Problem.vms
 
 
-class Unplaced(Frozen):
+class Unplaced(_Frozen):
     """A VM that is in no host, with the reason in words."""
 
     vm: str
     reason: str
 
 
-class Problem(Frozen):
+class Problem(_Frozen):
     """Everything a solver needs, in integers; built by ``sizing.build_problem``."""
 
     inventory: Inventory
@@ -331,7 +331,7 @@ class Problem(Frozen):
 # --------------------------------------------------------------------------- plan
 
 
-class CostBreakdown(Frozen):
+class CostBreakdown(_Frozen):
     """Cost over the policy's horizon, by category (currency units)."""
 
     hardware: float = 0.0
@@ -353,7 +353,7 @@ class CostBreakdown(Frozen):
         )
 
 
-class LicenceUse(Frozen):
+class LicenceUse(_Frozen):
     """A licence held by one host: which rule, how many grants, at what cost."""
 
     name: str
@@ -364,7 +364,7 @@ class LicenceUse(Frozen):
     cost: float
 
 
-class HostPlan(Frozen):
+class HostPlan(_Frozen):
     """One physical host of the plan and what runs on it."""
 
     id: str
@@ -385,7 +385,7 @@ class HostPlan(Frozen):
     limiting: str = ""  # cpu | memory | vm_count | none
 
 
-class FailureCheck(Frozen):
+class FailureCheck(_Frozen):
     """What happens when one host fails: can its VMs restart on the survivors?"""
 
     host: str
@@ -394,7 +394,7 @@ class FailureCheck(Frozen):
     stranded: tuple[str, ...] = ()  # VMs that found no room
 
 
-class DedicatedServer(Frozen):
+class DedicatedServer(_Frozen):
     """One workload on its own physical server (the baseline)."""
 
     vm: str
@@ -402,7 +402,7 @@ class DedicatedServer(Frozen):
     cost: CostBreakdown
 
 
-class DedicatedBaseline(Frozen):
+class DedicatedBaseline(_Frozen):
     """Every workload on the cheapest model that holds it alone, no hypervisor, no overcommit."""
 
     server_count: int
@@ -415,7 +415,7 @@ class DedicatedBaseline(Frozen):
     no_fit: tuple[str, ...] = ()  # VMs larger than every model
 
 
-class Plan(Frozen):
+class Plan(_Frozen):
     """A verified placement and everything reported about it."""
 
     status: Literal["optimal", "feasible", "infeasible"]

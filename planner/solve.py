@@ -22,7 +22,7 @@ from planner.models import CostBreakdown, HostPlan, Plan, Problem, Unplaced
 from planner.packing import HostBin, Packing, bin_licences, packing_objective
 from planner.verify import verify
 
-__all__ = ["Progress", "SolveProgress", "solve"]
+__all__ = ["Progress", "SolveProgress", "assemble", "solve"]
 
 
 @dataclass(frozen=True)
@@ -271,10 +271,11 @@ def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> st
     cpu = sum(h.cpu_used_m for h in active) / sum(h.cpu_cap_m for h in active)
     mem = sum(h.mem_used_mib for h in active) / sum(h.mem_cap_mib for h in active)
     drivers = Counter(h.limiting for h in active)
-    rules = Counter(
-        r for r, n in zip(bounds.partition_rule, bounds.partition_hosts, strict=True) if n
-    )
-    if rules.get("anti-affinity group", 0) > rules.get("cpu", 0) + rules.get("memory", 0):
+    # Which rule sets each partition's bound, weighted by the hosts it asks for.
+    weight: Counter[str] = Counter()
+    for rule, n in zip(bounds.partition_rule, bounds.partition_hosts, strict=True):
+        weight[rule] += n
+    if weight["anti-affinity group"] > weight["cpu"] + weight["memory"]:
         head = "anti-affinity-bound"
     elif drivers["vm_count"] > drivers["cpu"] + drivers["memory"]:
         head = "VM-count-bound"

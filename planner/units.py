@@ -8,6 +8,20 @@ from __future__ import annotations
 
 import math
 
+__all__ = [
+    "HOURS_PER_YEAR",
+    "MAX_SAFE_INT",
+    "MIB_PER_GIB",
+    "MILLI",
+    "cap_milli",
+    "energy_kwh",
+    "gib_to_mib_ceil",
+    "gib_to_mib_floor",
+    "mib_to_gib",
+    "milli_to_vcpu",
+    "vcpu_to_milli",
+]
+
 MIB_PER_GIB = 1024
 MILLI = 1000  # milli-vCPU per vCPU
 HOURS_PER_YEAR = 8760

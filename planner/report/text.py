@@ -1,0 +1,51 @@
+"""The plan as a short text report, as the CLI prints it and the app shows it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from planner.dedicated import compare
+from planner.models import Plan, Problem
+
+__all__ = ["plan_summary"]
+
+
+def plan_summary(plan: Plan, problem: Problem) -> str:
+    """A short text report of a plan, as the CLI prints it."""
+    inv = problem.inventory
+    years = problem.policy.horizon_years
+    c = compare(plan, problem)
+    models = Counter(h.model for h in plan.hosts)
+    placed = sum(h.vm_count for h in plan.hosts)
+    if plan.status == "optimal":
+        status = "optimal (proven)"
+    else:
+        bound = (
+            f"{plan.lower_bound_hosts} hosts"
+            if plan.objective == "hosts"
+            else f"{plan.lower_bound_cost:,.0f}"
+        )
+        status = f"{plan.status}, gap {plan.gap:.1%} to the lower bound ({bound})"
+    restartable = sum(f.restartable for f in plan.failures)
+    lines = [
+        f"Plan for {inv.source} ({inv.format}, {len(inv.vms)} VMs), objective {plan.objective}",
+        f"  status     {status}; {plan.engine}, {plan.solve_seconds:.2f} s",
+        f"  hosts      {len(plan.hosts)} = {len(plan.active_hosts)} active + "
+        f"{len(plan.spare_hosts)} spare (lower bound {plan.lower_bound_hosts}): "
+        + ", ".join(f"{n} x {m}" for m, n in models.most_common()),
+        f"  placed     {placed} of {len(inv.vms)} VMs, {len(plan.unplaced)} unplaced",
+        f"  cost       {plan.cost.total:,.0f} over {years:g} years (hardware "
+        f"{plan.cost.hardware:,.0f}, licences {plan.cost.licences:,.0f}, energy "
+        f"{plan.cost.energy:,.0f}, rack {plan.cost.rack:,.0f})",
+        f"  dedicated  {c['dedicated_servers']:.0f} servers, {c['dedicated_cost_total']:,.0f}; "
+        f"consolidation saves {c['cost_saving']:,.0f} ({c['cost_saving_pct']:.0%}), "
+        f"{c['consolidation_ratio']:.1f} VMs per host",
+        f"  driver     {plan.explanation}",
+        f"  failures   {restartable} of {len(plan.failures)} hosts can fail with every VM "
+        "restarted on the survivors",
+    ]
+    lines += [f"  unplaced   {u.vm}: {u.reason}" for u in plan.unplaced[:10]]
+    if len(plan.unplaced) > 10:
+        lines.append(f"  unplaced   ... and {len(plan.unplaced) - 10} more (see --csv or --json)")
+    lines += [f"  note       {n}" for n in plan.notes]
+    return "\n".join(lines)
