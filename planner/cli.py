@@ -2,7 +2,9 @@
 
     planner validate INVENTORY [--format F] [--licenses F]
     planner plan INVENTORY [--hosts F] [--licenses F] [--hypervisors F] [--policy F.toml]
-                 [--set key=value]... [--format F] [--json F|-] [--csv F]
+                 [--set key=value]... [--format F] [--json F|-] [--csv F] [--xlsx F] [--html F]
+    planner sweep INVENTORY --vary key=v1,v2,... [--vary ...] [catalog and policy options]
+                  [--csv F] [--xlsx F] [--jobs N]
 
 Exit codes: 0 success; 2 bad input or usage (one line per problem, no traceback);
 3 a plan was made but some VMs could not be placed.
@@ -16,14 +18,25 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+from tqdm import tqdm
+
 from planner.catalog import load_catalog
-from planner.errors import InputError, PlannerError
+from planner.errors import InputError, InputIssue, PlannerError
 from planner.ingest import FORMATS, read_inventory
-from planner.models import Catalog, Inventory
+from planner.models import Catalog, Inventory, Policy
 from planner.pipeline import run
-from planner.report import plan_summary, write_placement_csv, write_plan_json
+from planner.report import (
+    plan_summary,
+    write_html_report,
+    write_placement_csv,
+    write_plan_json,
+    write_workbook,
+)
 from planner.settings import load_policy
 from planner.sizing import check_licence_tags
+from planner.solve import SolveProgress
+from planner.sweep import combinations, parse_vary, sweep
 
 __all__ = ["main"]
 
@@ -37,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "sweep":
+            return _sweep(args)
         return _plan(args)
     except InputError as exc:
         for issue in exc.issues:
@@ -60,11 +75,36 @@ def _parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="plan an inventory and report hosts, costs, failures")
     _inventory_args(pl)
-    pl.add_argument("--hosts", type=Path, help="host catalog CSV (default: bundled)")
-    pl.add_argument("--licenses", type=Path, help="licence catalog CSV (default: bundled)")
-    pl.add_argument("--hypervisors", type=Path, help="hypervisor profiles CSV (default: bundled)")
-    pl.add_argument("--policy", type=Path, help="policy TOML file")
-    pl.add_argument(
+    _scenario_args(pl)
+    pl.add_argument("--json", metavar="FILE", help="write the plan JSON ('-' for stdout)")
+    pl.add_argument("--csv", type=Path, metavar="FILE", help="write the per-VM placement CSV")
+    pl.add_argument("--xlsx", type=Path, metavar="FILE", help="write the XLSX workbook")
+    pl.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")
+    pl.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sw = sub.add_parser("sweep", help="plan every combination of a what-if grid")
+    _inventory_args(sw)
+    _scenario_args(sw)
+    sw.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="policy values to try, e.g. --vary cpu_overcommit=2,3,4,5 (repeatable)",
+    )
+    sw.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    sw.add_argument("--csv", type=Path, metavar="FILE", help="write one row per combination")
+    sw.add_argument("--xlsx", type=Path, metavar="FILE", help="write the grid as a workbook")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _scenario_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hosts", type=Path, help="host catalog CSV (default: bundled)")
+    p.add_argument("--licenses", type=Path, help="licence catalog CSV (default: bundled)")
+    p.add_argument("--hypervisors", type=Path, help="hypervisor profiles CSV (default: bundled)")
+    p.add_argument("--policy", type=Path, help="policy TOML file")
+    p.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -72,9 +112,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override one policy key, e.g. --set cpu_overcommit=3 (repeatable)",
     )
-    pl.add_argument("--json", metavar="FILE", help="write the plan JSON ('-' for stdout)")
-    pl.add_argument("--csv", type=Path, metavar="FILE", help="write the per-VM placement CSV")
-    return p
 
 
 def _inventory_args(p: argparse.ArgumentParser) -> None:
@@ -108,20 +145,91 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy]:
+    """Policy, catalogs and inventory; every problem of all of them reported at once."""
+    issues: list[InputIssue] = []
+    parts: list[object] = []
+    for load in (
+        lambda: load_policy(args.policy, args.overrides),
+        lambda: load_catalog(hosts=args.hosts, licences=args.licenses, profiles=args.hypervisors),
+        lambda: _read(args),
+    ):
+        try:
+            parts.append(load())
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise InputError(issues)
+    policy, catalog, inventory = parts
+    assert isinstance(policy, Policy) and isinstance(catalog, Catalog)
+    assert isinstance(inventory, Inventory)
+    return inventory, catalog, policy
+
+
 def _plan(args: argparse.Namespace) -> int:
-    policy = load_policy(args.policy, args.overrides)
-    catalog: Catalog = load_catalog(
-        hosts=args.hosts, licences=args.licenses, profiles=args.hypervisors
-    )
-    inventory = _read(args)
-    problem, plan = run(inventory, catalog, policy)
+    inventory, catalog, policy = _scenario(args)
+    with _ProgressBar(policy.time_limit_s, disable=args.quiet) as bar:
+        problem, plan = run(inventory, catalog, policy, progress=bar.update)
     if args.json:
         write_plan_json(plan, problem, args.json)
     if args.csv:
         write_placement_csv(plan, problem, args.csv)
+    if args.xlsx:
+        write_workbook(plan, problem, args.xlsx)
+    if args.html:
+        write_html_report(plan, problem, args.html)
     out = sys.stderr if args.json == "-" else sys.stdout
     print(plan_summary(plan, problem), file=out)
     return EXIT_UNPLACED if plan.unplaced else EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    inventory, catalog, policy = _scenario(args)
+    vary = parse_vary(args.vary)
+    grid = combinations(policy, vary)  # validates every value before any solve starts
+    bar = tqdm(total=len(grid), desc="sweep", unit="plan", disable=args.quiet, file=sys.stderr)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    with bar:
+        table = sweep(inventory, catalog, policy, vary, jobs=args.jobs, progress=tick)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    if args.xlsx:
+        table.to_excel(args.xlsx, index=False, sheet_name="Sweep", engine="xlsxwriter")
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.to_string(index=False))
+    return EXIT_UNPLACED if (table["unplaced"] > 0).any() else EXIT_OK
+
+
+class _ProgressBar:
+    """A progress bar on stderr over the solver's time limit, with incumbent and bound."""
+
+    def __init__(self, seconds: float, disable: bool) -> None:
+        self._seconds = seconds
+        self._bar = tqdm(
+            total=round(seconds, 1),
+            desc="solving",
+            unit="s",
+            disable=disable or not sys.stderr.isatty(),
+            file=sys.stderr,
+            leave=False,
+            bar_format="{desc}: {bar} {n:.1f}/{total:.0f} s {postfix}",
+        )
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.close()
+
+    def update(self, event: SolveProgress) -> None:
+        """Show the stage, the best objective so far and the bound."""
+        self._bar.n = min(round(event.seconds, 1), self._seconds)
+        best = "-" if event.objective is None else f"{event.objective:,.0f}"
+        bound = "-" if event.bound is None else f"{event.bound:,.0f}"
+        self._bar.set_postfix_str(f"{event.stage}: best {best}, bound {bound}")
 
 
 if __name__ == "__main__":

@@ -110,3 +110,35 @@ def test_missing_file_is_a_clear_error() -> None:
 def test_usage_error_exits_2() -> None:
     """An unknown subcommand is a usage error."""
     assert planner("frobnicate").returncode == 2
+
+
+def test_plan_writes_every_report(tmp_path: Path) -> None:
+    """--json, --csv, --xlsx and --html each write a non-empty file."""
+    outs = {ext: tmp_path / f"plan.{ext}" for ext in ("json", "csv", "xlsx", "html")}
+    args = [f"--{ext}" if ext != "json" else "--json" for ext in outs]
+    flat = [x for a, p in zip(args, outs.values(), strict=True) for x in (a, p)]
+    r = planner("plan", SEED / "inventory.csv", "--hosts", SEED / "hosts.csv", *flat, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert all(p.stat().st_size > 0 for p in outs.values())
+    assert outs["xlsx"].read_bytes()[:2] == b"PK"
+    assert outs["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_sweep_prints_and_writes_one_row_per_combination(tmp_path: Path) -> None:
+    """planner sweep over a 2 x 2 grid writes four rows."""
+    out = tmp_path / "sweep.csv"
+    r = planner(
+        "sweep", SEED / "inventory.csv", "--hosts", SEED / "hosts.csv", "--policy",
+        SEED / "policy.toml", "--vary", "cpu_overcommit=1,2", "--vary", "ha_host_failures=0,1",
+        "--csv", out, "--quiet", "--jobs", "1",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text(encoding="utf-8").strip().splitlines()
+    assert len(lines) == 5 and lines[0].startswith("cpu_overcommit,ha_host_failures,hosts")
+    assert "optimal" in r.stdout
+
+
+def test_sweep_with_a_bad_grid_exits_2() -> None:
+    """An invalid sweep value is reported before anything is solved."""
+    r = planner("sweep", SEED / "inventory.csv", "--vary", "max_utilization=0.8,1.5")
+    assert r.returncode == 2 and "max_utilization" in r.stderr

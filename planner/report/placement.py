@@ -9,7 +9,7 @@ import pandas as pd
 from planner.models import Plan, Problem
 from planner.units import mib_to_gib, milli_to_vcpu
 
-__all__ = ["neutralise", "placement_frame", "write_placement_csv"]
+__all__ = ["neutralise", "placement_csv_bytes", "placement_frame", "write_placement_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,10 +52,15 @@ def placement_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_placement_csv(plan: Plan, problem: Problem, target: str | Path) -> None:
-    """Write the placement table as UTF-8 CSV, text cells neutralised against formulas."""
+def placement_csv_bytes(plan: Plan, problem: Problem) -> bytes:
+    """The placement table as UTF-8 CSV, text cells neutralised against formulas."""
     frame = placement_frame(plan, problem)
     for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+        if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = frame[col].map(lambda x: neutralise(x) if isinstance(x, str) else x)
-    frame.to_csv(target, index=False)
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def write_placement_csv(plan: Plan, problem: Problem, target: str | Path) -> None:
+    """Write the placement CSV to ``target``."""
+    Path(target).write_bytes(placement_csv_bytes(plan, problem))

@@ -15,7 +15,7 @@ from planner.dedicated import compare
 from planner.models import CostBreakdown, HostPlan, Plan, Problem
 from planner.units import mib_to_gib, milli_to_vcpu
 
-__all__ = ["SCHEMA_VERSION", "plan_to_dict", "write_plan_json"]
+__all__ = ["SCHEMA_VERSION", "plan_json_bytes", "plan_to_dict", "write_plan_json"]
 
 SCHEMA_VERSION = 1
 
@@ -127,9 +127,14 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
     }
 
 
+def plan_json_bytes(plan: Plan, problem: Problem) -> bytes:
+    """The plan JSON as UTF-8 bytes."""
+    return (json.dumps(plan_to_dict(plan, problem), indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def write_plan_json(plan: Plan, problem: Problem, target: str | Path) -> None:
     """Write the plan JSON to ``target`` (``-`` for standard output)."""
-    text = json.dumps(plan_to_dict(plan, problem), indent=2, ensure_ascii=False) + "\n"
+    text = plan_json_bytes(plan, problem).decode()
     if str(target) == "-":
         sys.stdout.write(text)
     else:
