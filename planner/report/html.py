@@ -31,7 +31,7 @@ from planner.report.tables import (
     validation_frame,
 )
 
-__all__ = ["html_report", "write_html_report"]
+__all__ = ["cost_chart", "html_report", "utilization_chart", "write_html_report"]
 
 PLACEMENT_ROWS = 2000  # beyond this the HTML table stops; CSV and XLSX hold every row
 
