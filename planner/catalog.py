@@ -8,10 +8,10 @@
     hosts_frame / hosts_from_frame, licences_frame / licences_from_frame
                      a pandas round trip for the app's editable tables
 
-Files are CSV (any of ``, ; TAB |`` as delimiter; UTF-8 with or without BOM, cp1252 or
-UTF-16 "Unicode text" from Excel) or an XLSX workbook (first sheet). Headers forgive case,
-spacing and punctuation (``Cores per socket`` is ``cores_per_socket``). Empty optional cells
-take the model's default.
+Files are CSV or an XLSX workbook (its first sheet holding a value), read by
+``planner.sheets``: any of ``, ; TAB |`` as delimiter; UTF-8 with or without BOM, cp1252 or
+UTF-16 "Unicode text" from Excel. Headers forgive case, spacing and punctuation
+(``Cores per socket`` is ``cores_per_socket``). Empty optional cells take the model's default.
 
 Every problem of a file is collected and raised at once as an ``InputError`` whose issues
 name the file, the spreadsheet row (header = row 1), the column, the value and the rule.
@@ -19,26 +19,21 @@ name the file, the spreadsheet row (header = row 1), the column, the value and t
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import math
 import numbers
 import re
-import warnings
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import openpyxl
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, InputIssue
 from planner.models import Catalog, HostModel, HypervisorProfile, Licence
+from planner.sheets import Row, Source, cell_text, overflow_issue, read_sheet
 
 __all__ = [
     "DATA_DIR",
@@ -54,8 +49,6 @@ __all__ = [
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 """The repository's ``data/`` folder: bundled catalog files and the sample inventory."""
-
-Source = str | Path | bytes  # a file path, or the file's bytes (an upload)
 
 _Kind = Literal["text", "choice", "int", "float", "bool"]
 _T = TypeVar("_T")
@@ -267,7 +260,7 @@ def licences_from_frame(df: pd.DataFrame, name: str = "licence table") -> tuple[
 # --------------------------------------------------------------------------- loaders
 
 # A file read into cells: the header and the data rows, each with its spreadsheet row number.
-_Cells = tuple[list[object], list[tuple[int, list[object]]]]
+_Cells = tuple[Sequence[object], Sequence[Row]]
 
 
 def _raise_on_issues(result: tuple[_T, list[InputIssue]]) -> _T:
@@ -277,112 +270,33 @@ def _raise_on_issues(result: tuple[_T, list[InputIssue]]) -> _T:
     return value
 
 
+def _load(
+    path: Source, name: str | None, table: _Table, model: type[_M]
+) -> tuple[tuple[_M, ...], list[InputIssue]]:
+    """The file's rows as models, or the reason the file cannot be read."""
+    try:
+        sheet = read_sheet(path, name, upload_name=table.default_file)
+    except InputError as exc:
+        return (), list(exc.issues)
+    return _build((sheet.header, sheet.rows), sheet.file, table, model)
+
+
 def _load_hosts(path: Source, name: str | None) -> tuple[tuple[HostModel, ...], list[InputIssue]]:
-    cells, file, issues = _read(path, name, _HOSTS)
-    if cells is None:
-        return (), issues
-    return _build(cells, file, _HOSTS, HostModel)
+    return _load(path, name, _HOSTS, HostModel)
 
 
 def _load_licences(path: Source, name: str | None) -> tuple[tuple[Licence, ...], list[InputIssue]]:
-    cells, file, issues = _read(path, name, _LICENCES)
-    if cells is None:
-        return (), issues
-    return _build(cells, file, _LICENCES, Licence)
+    return _load(path, name, _LICENCES, Licence)
 
 
 def _load_profiles(
     path: Source, name: str | None
 ) -> tuple[dict[str, HypervisorProfile], list[InputIssue]]:
-    cells, file, issues = _read(path, name, _PROFILES)
-    if cells is None:
-        return {}, issues
-    profiles, issues = _build(cells, file, _PROFILES, HypervisorProfile)
+    profiles, issues = _load(path, name, _PROFILES, HypervisorProfile)
     return {p.name: p for p in profiles}, issues
 
 
-# --------------------------------------------------------------------------- reading files
-
-
-def _read(
-    path: Source, name: str | None, table: _Table
-) -> tuple[_Cells | None, str, list[InputIssue]]:
-    """The file's cells, or None with the reason it could not be read."""
-    if isinstance(path, bytes):
-        file, data = name or table.default_file, path
-    else:
-        p = Path(path)
-        file = name or p.name
-        try:
-            data = p.read_bytes()
-        except FileNotFoundError:
-            return None, file, [InputIssue(file=file, rule=f"file not found: {p}")]
-        except OSError as exc:
-            return None, file, [InputIssue(file=file, rule=f"cannot read the file: {exc.strerror}")]
-    try:
-        cells = _xlsx_cells(data) if data.startswith(b"PK\x03\x04") else _csv_cells(data)
-    except _Unreadable as exc:
-        return None, file, [InputIssue(file=file, rule=str(exc))]
-    return cells, file, []
-
-
-class _Unreadable(Exception):
-    """The bytes are not a CSV or XLSX table we can read."""
-
-
-def _csv_cells(data: bytes) -> _Cells:
-    text = _decode(data)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","  # one column, or no header at all: a comma is as good as any
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise _Unreadable(f"not a readable CSV file: {exc}") from exc
-    # csv.reader yields one list per record, which is one spreadsheet row (a quoted cell may
-    # span lines), so the record number is the row number a spreadsheet shows.
-    return _split_header([(i, list(r)) for i, r in enumerate(records, start=1)])
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")  # Excel's "Unicode text" export
-    if b"\x00" in data:
-        raise _Unreadable("not a CSV or XLSX file (it holds binary data)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # what Excel writes on Western Windows
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # decodes any byte; a last resort, never fails
-
-
-def _xlsx_cells(data: bytes) -> _Cells:
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it does not read; they don't matter.
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            rows: list[tuple[int, list[object]]] = [
-                (i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), 1)
-            ]
-            book.close()
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError) as exc:
-        raise _Unreadable(f"not a readable XLSX workbook: {exc}") from exc
-    return _split_header(rows)
-
-
-def _split_header(rows: list[tuple[int, list[object]]]) -> _Cells:
-    filled = [(n, cells) for n, cells in rows if not all(_blank(c) for c in cells)]
-    if not filled:
-        return [], []
-    (_, header), *data = filled
-    return header, data
+# --------------------------------------------------------------------------- frames
 
 
 def _frame_cells(df: pd.DataFrame) -> _Cells:
@@ -434,7 +348,7 @@ def _build(
 
 
 def _map_columns(
-    header: Sequence[object], rows: list[tuple[int, list[object]]], file: str, table: _Table
+    header: Sequence[object], rows: Sequence[Row], file: str, table: _Table
 ) -> tuple[dict[str, int], list[InputIssue]]:
     """Field -> column index, with every missing, unknown or repeated column reported."""
     if not header:
@@ -487,7 +401,7 @@ def _normalise(header: str) -> str:
 
 
 def _parse_row(
-    raw: list[object],
+    raw: Sequence[object],
     row: int,
     width: int,
     columns: Mapping[str, int],
@@ -498,10 +412,9 @@ def _parse_row(
     """One row's cells as typed values; empty optional cells are left out (model default)."""
     record: dict[str, object] = {}
     issues: list[InputIssue] = []
-    if len(raw) > width and any(not _blank(c) for c in raw[width:]):
-        extra = [c for c in raw[width:] if not _blank(c)]
-        rule = "the row has more cells than the header has columns (a stray delimiter?)"
-        issues.append(_issue(file, row, None, _shown(extra[0]), rule))
+    overflow = overflow_issue(file, row, raw, width)
+    if overflow:
+        issues.append(overflow)
     for col in table.columns:
         if col.field not in columns:
             continue
@@ -514,7 +427,7 @@ def _parse_row(
         try:
             record[col.field] = _convert(cell, col.kind)
         except ValueError as exc:
-            issues.append(_issue(file, row, headers[col.field], _shown(cell), str(exc)))
+            issues.append(_issue(file, row, headers[col.field], cell_text(cell), str(exc)))
     return record, issues
 
 
@@ -528,12 +441,6 @@ def _blank(cell: object) -> bool:
     return cell is pd.NA or cell is pd.NaT
 
 
-def _shown(cell: object) -> str:
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
-
-
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _TRUE = frozenset({"true", "yes", "y", "1", "on"})
@@ -543,14 +450,14 @@ _FALSE = frozenset({"false", "no", "n", "0", "off"})
 def _convert(cell: object, kind: _Kind) -> object:
     """A cell as the column's type; ``ValueError`` carries the rule in user words."""
     if kind == "text":
-        return _shown(cell)
+        return cell_text(cell)
     if kind == "choice":
         # "Socket pair", "all-hosts" and "ALL_HOSTS" all mean all_hosts.
-        return _normalise(_shown(cell))
+        return _normalise(cell_text(cell))
     if kind == "bool":
         if isinstance(cell, bool):
             return cell
-        text = _shown(cell).lower()
+        text = cell_text(cell).lower()
         if text in _TRUE or text in _FALSE:
             return text in _TRUE
         raise ValueError("must be true or false (yes/no)")
@@ -568,7 +475,7 @@ def _number(cell: object) -> float:
     if isinstance(cell, numbers.Real):
         value = float(cell)
     else:
-        text = _shown(cell).replace(" ", "").lstrip("$€£")
+        text = cell_text(cell).replace(" ", "").lstrip("$€£")
         if _THOUSANDS.fullmatch(text):
             text = text.replace(",", "")
         elif _DECIMAL_COMMA.fullmatch(text):
@@ -589,7 +496,7 @@ def _issue(file: str, row: int, column: str | None, value: str | None, rule: str
 def _explain(
     exc: ValidationError,
     record: Mapping[str, object],
-    raw: list[object],
+    raw: Sequence[object],
     row: int,
     columns: Mapping[str, int],
     headers: Mapping[str, str],
@@ -607,7 +514,7 @@ def _explain(
         column = None if field is None else headers.get(field, field)
         i = columns.get(field) if field is not None else None
         cell = raw[i] if i is not None and i < len(raw) else None
-        value = None if _blank(cell) else _shown(cell)
+        value = None if _blank(cell) else cell_text(cell)
         issues.append(_issue(file, row, column, value, rule))
     return issues
 

@@ -1,6 +1,6 @@
 """Read a workload inventory (CSV or XLSX; native columns or a known export) into an Inventory.
 
-    bytes or path -> container (CSV text or one XLSX sheet) -> _Table (header + raw cells)
+    bytes or path -> Sheet (header + raw cells of a CSV file or one XLSX sheet; see sheets)
                   -> format (detected from the headers, or forced) -> columns per VM field
                   -> every row validated, every problem collected -> Inventory
 
@@ -11,23 +11,17 @@ spreadsheet shows them: the header is row 1 in a CSV; in a sheet, the real sheet
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import math
 import re
-import warnings
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import openpyxl
-
 from planner.errors import InputError, InputIssue
 from planner.models import VM, Inventory
+from planner.sheets import Row, Sheet, cell_text, overflow_issue, read_sheet
 from planner.units import mib_to_gib
 
 __all__ = ["FORMATS", "detect_format", "infer_licence_tags", "read_inventory"]
@@ -36,8 +30,6 @@ FormatName = Literal["native", "rvtools", "azure_migrate", "liveoptics"]
 FORMATS: tuple[FormatName, ...] = ("native", "rvtools", "azure_migrate", "liveoptics")
 
 _REQUIRED = ("name", "vcpus", "memory_gib")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls (and other OLE compound files)
-_UPLOAD_NAME = "uploaded file"
 
 
 def _same(x: float) -> float:
@@ -158,8 +150,8 @@ def read_inventory(
     """Read an inventory file into an ``Inventory``.
 
     ``source`` is a path, or the raw bytes of an upload (``name`` is then the file name shown
-    in errors; its extension helps tell XLSX from CSV). The container is CSV (``,`` ``;`` or
-    tab; UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; a decimal comma is read
+    in errors; its extension helps tell XLSX from CSV). The container is CSV (``,`` ``;`` tab or
+    ``|``; UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252; a decimal comma is read
     when the delimiter is ``;``) or XLSX/XLSM. ``format`` forces one of ``FORMATS``; ``None``
     detects it from the headers. Memory and storage come out in GiB whatever the file's unit
     (RVTools, Azure Migrate and Live Optics report MiB). RVTools/Live Optics templates and SRM
@@ -177,34 +169,30 @@ def read_inventory(
     if format is not None and format not in _SPECS:
         raise ValueError(f"unknown inventory format {format!r}; expected one of {FORMATS}")
     forced = _SPECS[format] if format is not None else None
-    if isinstance(source, bytes):
-        data, label = source, name or _UPLOAD_NAME
-    else:
-        path = Path(source)
-        label = name or path.name
-        try:
-            data = path.read_bytes()
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-            reason = getattr(exc, "strerror", None) or exc
-            raise InputError.single(label, f"cannot read the file: {reason}") from None
-    table = _load(data, label, forced)
-    spec = forced or _detect_spec(table.header) or _closest_spec(table.header)
+
+    def fits(header: Sequence[str]) -> bool:
+        return _has_required(forced, header) if forced else _detect_spec(header) is not None
+
+    # In a workbook: the format's own sheet first, else the first whose headers fit.
+    prefer = forced.sheets if forced else ("vinfo", "vms", "inventory")
+    sheet = read_sheet(source, name, prefer=prefer, fits=fits)
+    spec = forced or _detect_spec(sheet.header) or _closest_spec(sheet.header)
     if spec is None:
-        raise InputError([_unknown_format_issue(table)])
-    columns = _resolve(spec, table.header)
+        raise InputError([_unknown_format_issue(sheet)])
+    columns = _resolve(spec, sheet.header)
     missing = [f for f in _REQUIRED if f not in columns]
     if missing:
-        found = ", ".join(h for h in table.header if h) or "none"
+        found = ", ".join(h for h in sheet.header if h) or "none"
         fmt = f"the {spec.name} format" if forced else f"what looks like the {spec.name} format"
         raise InputError(
             InputIssue(
-                file=table.label,
+                file=sheet.label,
                 column=_display_header(spec, f),
                 rule=f"missing required column for {fmt} (found: {found})",
             )
             for f in missing
         )
-    return _convert(table, spec, columns, source_name=label)
+    return _convert(sheet, spec, columns)
 
 
 def detect_format(columns: Iterable[str]) -> str | None:
@@ -232,152 +220,6 @@ def infer_licence_tags(os_text: str) -> tuple[str, ...]:
     if "red hat enterprise linux" in text or re.search(r"\brhel\b", text):
         return ("rhel",)
     return ()
-
-
-# --------------------------------------------------------------------------- containers
-
-
-_RawRow = tuple[int, Sequence[object]]  # (spreadsheet row, cells)
-
-
-@dataclass
-class _Table:
-    """Raw cells of one CSV file or XLSX sheet, before any conversion."""
-
-    label: str  # file name shown in issues (with the sheet for a workbook)
-    header: list[str]
-    rows: list[_RawRow]  # header excluded
-    decimal_comma: bool = False
-    note: str = ""  # how the container was read, when the user may want to know
-
-
-def _load(data: bytes, label: str, forced: _Format | None) -> _Table:
-    if not data.strip():
-        raise InputError.single(label, "the file is empty")
-    suffix = Path(label).suffix.lower()
-    if data[:2] == b"PK":
-        return _read_xlsx(data, label, forced)
-    if data.startswith(_OLE_MAGIC) or suffix == ".xls":
-        raise InputError.single(
-            label, "an Excel 97-2003 (.xls) workbook is not supported; save it as .xlsx or CSV"
-        )
-    if suffix in (".xlsx", ".xlsm"):
-        raise InputError.single(label, "not an XLSX workbook (the content is not a zip archive)")
-    return _read_csv(data, label)
-
-
-def _decode(data: bytes, label: str) -> tuple[str, str]:
-    """Text of a CSV and a note on its encoding ("" for plain UTF-8)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's "Unicode Text" export: UTF-16 with a BOM, tab-separated.
-        try:
-            return data.decode("utf-16"), ""
-        except UnicodeDecodeError:
-            raise InputError.single(label, "damaged UTF-16 text") from None
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) // 10:
-        raise InputError.single(
-            label,
-            "binary data, not CSV text (if it is UTF-16 text without a BOM, save it as CSV UTF-8)",
-        )
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "the file was read as Windows-1252 text (it is not UTF-8)"
-    except UnicodeDecodeError as exc:
-        raise InputError.single(
-            label,
-            f"not a text file in UTF-8 or Windows-1252 (byte 0x{data[exc.start]:02X} "
-            f"at offset {exc.start})",
-        ) from None
-
-
-def _sniff_delimiter(line: str) -> str:
-    # csv.Sniffer guesses from the data rows and is fooled by commas in names and decimal
-    # commas; the header line alone, counted outside quotes, is reliable.
-    counts = dict.fromkeys(",;\t", 0)
-    quoted = False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    return max(counts, key=counts.__getitem__)  # a tie (no delimiter at all) gives ","
-
-
-def _read_csv(data: bytes, label: str) -> _Table:
-    text, note = _decode(data, label)
-    hint = re.match(r"sep=(.)\r?\n", text)
-    if hint:  # Excel's delimiter hint line; Excel hides it, so the header stays row 1
-        delimiter, text = hint[1], text[hint.end() :]
-    else:
-        delimiter = _sniff_delimiter(next((ln for ln in text.splitlines() if ln.strip()), ""))
-    header: list[str] | None = None
-    rows: list[_RawRow] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        # A spreadsheet shows one row per record, so records are counted, not lines.
-        for row_no, cells in enumerate(reader, start=1):
-            if header is None:
-                if any(c.strip() for c in cells):
-                    header = [c.strip() for c in cells]
-                continue
-            rows.append((row_no, cells))
-    except csv.Error as exc:
-        raise InputError.single(label, f"not valid CSV: {exc}", row=reader.line_num) from None
-    if header is None:
-        raise InputError.single(label, "the file is empty (no header row)")
-    return _Table(label, header, rows, decimal_comma=delimiter == ";", note=note)
-
-
-def _read_xlsx(data: bytes, label: str, forced: _Format | None) -> _Table:
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it ignores; they never change values.
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                return _read_sheet(wb, label, forced)
-            finally:
-                wb.close()
-    except InputError:
-        raise
-    except (zipfile.BadZipFile, KeyError):  # KeyError: a part of the workbook is missing
-        raise InputError.single(
-            label, "not a readable XLSX workbook: a damaged zip, or a zip that holds no workbook"
-        ) from None
-    except Exception as exc:  # openpyxl has no error hierarchy: a broken part raises anything
-        raise InputError.single(
-            label, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-        ) from None
-
-
-def _read_sheet(wb: openpyxl.Workbook, label: str, forced: _Format | None) -> _Table:
-    """The first sheet, preferred names first, whose headers fit the (forced) format."""
-    preferred = forced.sheets if forced else ("vinfo", "vms", "inventory")
-    rank = {s: i for i, s in enumerate(preferred)}
-    sheets = sorted(wb.worksheets, key=lambda ws: rank.get(ws.title.lower(), len(rank)))
-    first: _Table | None = None
-    for ws in sheets:
-        ws.reset_dimensions()  # some writers store a wrong sheet size; read what is there
-        rows = enumerate(ws.iter_rows(values_only=True), start=1)
-        header = next(
-            ([_text(c) for c in cells] for _, cells in rows if any(map(_text, cells))), []
-        )
-        if not header:
-            continue  # an empty sheet
-        table = _Table(f"{label} (sheet {ws.title})", header, [])
-        fits = _detect_spec(header) if forced is None else _has_required(forced, header)
-        if fits:
-            table.rows.extend(rows)  # the rest of the sheet, after its header
-            return table
-        first = first or table  # its headers will explain what is missing
-    if first is None:
-        raise InputError.single(label, "the workbook has no sheet with data")
-    return first
 
 
 # --------------------------------------------------------------------------- columns
@@ -432,14 +274,14 @@ def _display_header(spec: _Format, field: str) -> str:
     return next(c.header for c in spec.cols if c.field == field)
 
 
-def _unknown_format_issue(table: _Table) -> InputIssue:
-    found = ", ".join(h for h in table.header if h) or "none"
+def _unknown_format_issue(sheet: Sheet) -> InputIssue:
+    found = ", ".join(h for h in sheet.header if h) or "none"
     needs = "; ".join(
         f"{s.name} needs " + ", ".join(_display_header(s, f) for f in _REQUIRED)
         for s in _DETECT_ORDER[::-1]
     )
     return InputIssue(
-        file=table.label, rule=f"unknown inventory format: found columns {found}; {needs}"
+        file=sheet.label, rule=f"unknown inventory format: found columns {found}; {needs}"
     )
 
 
@@ -451,16 +293,6 @@ T = TypeVar("T")
 
 class _Bad(Exception):
     """A cell that fails its rule; the message is the rule in words."""
-
-
-def _text(value: object) -> str:
-    if type(value) is str:  # the common case, first: this runs for every cell
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a numeric name typed in Excel: 1001.0 -> "1001"
-    return str(value).strip()
 
 
 def _number(value: object, decimal_comma: bool, *, percent: bool = False) -> float:
@@ -485,7 +317,7 @@ def _number(value: object, decimal_comma: bool, *, percent: bool = False) -> flo
 
 
 def _flag(value: object) -> bool:
-    text = _text(value).lower()
+    text = cell_text(value).lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
@@ -494,7 +326,7 @@ def _flag(value: object) -> bool:
 
 
 def _power(value: object) -> bool:
-    text = re.sub(r"[\s_-]", "", _text(value).lower())
+    text = re.sub(r"[\s_-]", "", cell_text(value).lower())
     if text in _POWER_ON:
         return True
     if text in _POWER_OFF:
@@ -503,24 +335,23 @@ def _power(value: object) -> bool:
 
 
 class _Columns:
-    """The data rows of a table, read one field at a time down its column(s).
+    """The data rows of a sheet, read one field at a time down its column(s).
 
     Reading by column keeps the per-cell work small; every problem is recorded with its row,
     and a row with a problem makes no VM.
     """
 
-    def __init__(
-        self, table: _Table, columns: dict[str, list[_Source]], rows: list[_RawRow]
-    ) -> None:
-        self.table, self.columns, self.rows = table, columns, rows
+    def __init__(self, sheet: Sheet, columns: dict[str, list[_Source]]) -> None:
+        self.sheet, self.columns = sheet, columns
+        self.rows: Sequence[Row] = sheet.rows
         self.issues: list[InputIssue] = []
         self.bad_rows: set[int] = set()
 
     def bad(self, row: int, src: _Source | None, value: object, rule: str) -> None:
-        shown = None if value is None else _text(value)
+        shown = None if value is None else cell_text(value)
         column = src.header if src else None
         self.issues.append(
-            InputIssue(file=self.table.label, row=row, column=column, value=shown, rule=rule)
+            InputIssue(file=self.sheet.label, row=row, column=column, value=shown, rule=rule)
         )
         self.bad_rows.add(row)
 
@@ -542,12 +373,12 @@ class _Columns:
             return [None] * n, [None] * n
         if len(sources) == 1:  # the usual case, kept quick
             i = sources[0].index
-            values = [c[i] if _text(c[i]) else None for _, c in self.rows]
+            values = [c[i] if cell_text(c[i]) else None for _, c in self.rows]
             return values, [sources[0]] * n
         for _, c in self.rows:
             value, origin = None, sources[0]
             for src in sources:
-                if _text(c[src.index]):
+                if cell_text(c[src.index]):
                     value, origin = c[src.index], src
                     break
             values.append(value)
@@ -555,7 +386,7 @@ class _Columns:
         return values, origins
 
     def text(self, field: str) -> list[str]:
-        return [_text(v) for v in self.cells(self.columns.get(field, []))[0]]
+        return [cell_text(v) for v in self.cells(self.columns.get(field, []))[0]]
 
     def parse(self, field: str, parse: Callable[[object], T]) -> list[T | None]:
         """Per row, ``parse(cell)``; ``None`` where empty or bad (issue recorded)."""
@@ -580,7 +411,7 @@ class _Columns:
         """Per row, the field in the VM's unit; columns matched by a pattern are summed."""
 
         def parse(src: _Source, raw: object) -> float:
-            number = _number(raw, self.table.decimal_comma, percent=percent)
+            number = _number(raw, self.sheet.decimal_comma, percent=percent)
             if not ok(number):
                 raise _Bad(rule)
             return src.unit(number)
@@ -602,27 +433,14 @@ class _Columns:
                 self.bad(row, src, None, "required value is missing")
 
 
-def _convert(
-    table: _Table, spec: _Format, columns: dict[str, list[_Source]], *, source_name: str
-) -> Inventory:
-    # Blank rows (e.g. the trailing rows some exports carry) are not data. Short rows are
-    # padded to the header's width so that every column index is valid.
-    width = len(table.header)
-    rows = [
-        (r, c if len(c) >= width else [*c, *[None] * (width - len(c))])
-        for r, c in table.rows
-        if any(map(_text, c))
-    ]
-    data = _Columns(table, columns, rows)
-    for row, cells in rows:
-        if any(map(_text, cells[width:])):
-            data.bad(
-                row,
-                None,
-                None,
-                f"the row has {len(cells)} cells but the header has {width}: "
-                "a delimiter inside an unquoted value?",
-            )
+def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> Inventory:
+    # The sheet's rows hold a value each and have a cell under every header column.
+    data = _Columns(sheet, columns)
+    for row, cells in sheet.rows:
+        issue = overflow_issue(sheet.label, row, cells, len(sheet.header))
+        if issue:
+            data.issues.append(issue)
+            data.bad_rows.add(row)
     dropped: dict[str, int] = {}
     for rule in _DROP_RULES.get(spec.name, ()):
         flags = data.parse(rule, _flag)
@@ -685,28 +503,28 @@ def _convert(
             if gone
             else "no data rows: the file has a header only"
         )
-        data.issues.append(InputIssue(file=table.label, rule=rule))
+        data.issues.append(InputIssue(file=sheet.label, rule=rule))
     if data.issues:
         # Reading by column found them column by column; users read a file row by row.
-        place = {h: i for i, h in reversed(list(enumerate(table.header)))}
+        place = {h: i for i, h in reversed(list(enumerate(sheet.header)))}
         raise InputError(
             sorted(data.issues, key=lambda i: (i.row or 0, place.get(i.column or "", -1)))
         )
     suspended = sum(t.lower() == "suspended" for t in data.text("powerstate"))
     return Inventory(
-        source=source_name,
+        source=sheet.file,
         format=spec.name,
         vms=tuple(vms),
         dropped=dropped,
-        notes=_notes(table, vms, dropped, suspended),
+        notes=_notes(sheet, vms, dropped, suspended),
     )
 
 
-def _notes(
-    table: _Table, vms: list[VM], dropped: dict[str, int], suspended: int
-) -> tuple[str, ...]:
+def _notes(sheet: Sheet, vms: list[VM], dropped: dict[str, int], suspended: int) -> tuple[str, ...]:
     """What the reader assumed or inferred, in words, for the user to check."""
-    notes = [table.note] if table.note else []
+    notes: list[str] = []
+    if sheet.encoding == "cp1252":
+        notes.append("the file was read as Windows-1252 text (it is not UTF-8)")
     if any(dropped.values()):
         what = " and ".join(_count(n, _DROP_WORDS[rule]) for rule, n in dropped.items() if n)
         notes.append(f"dropped {what}: they are not workloads")
