@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## run: start the app on the bundled sample inventory
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --client.toolbarMode=viewer
 
 ## test: the whole test suite, lint and types included
 test: $(STAMP)

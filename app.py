@@ -1,89 +1,545 @@
 """Streamlit front end: a thin door onto the planner pipeline (widgets -> policy -> plan).
 
-Start it with ``make run``. It opens on the bundled sample inventory. All logic lives in
-``planner``; this file only reads widgets, calls the pipeline (cached) and renders.
+Start it with ``make run``; it opens on the bundled sample inventory. All planning logic lives
+in ``planner`` (which never imports Streamlit); this file reads the widgets, builds one
+``Policy`` and a ``Catalog``, calls the pipeline through a cache and hands the results to
+``app_views`` to draw.
+
+Caching: an inventory is read once per (file bytes hash, name, format) and a plan is made
+once per (inventory, catalog, policy), so moving a slider back, switching tabs or filtering
+a table never re-plans. Sensitivity sweeps run only while their tab is open.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from planner.catalog import DATA_DIR, load_catalog
-from planner.dedicated import compare
-from planner.errors import InputError
+import app_views as views
+from planner.catalog import (
+    DATA_DIR,
+    hosts_frame,
+    hosts_from_frame,
+    licences_frame,
+    licences_from_frame,
+    load_catalog,
+)
+from planner.errors import InputError, InputIssue, PlannerError
 from planner.ingest import read_inventory
-from planner.models import Policy
+from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.pipeline import run
-from planner.report import placement_frame, plan_summary, plan_to_dict
+from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
+from planner.sweep import sweep
+
+LOG = logging.getLogger("planner.app")
 
 SAMPLE = DATA_DIR / "sample_inventory.csv"
+DEFAULT = Policy()
+# The exact engine stops at its time limit when it cannot prove optimality. The app's default
+# keeps a re-plan of the 500-VM sample under a second; Advanced > Solver time limit raises it.
+TIME_LIMIT_S = 0.5
+CPU_GRID = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+HA_GRID = (0, 1, 2, 3)
+# Sweep worker processes each re-import this file and the solver; on two cores or fewer that
+# start-up costs more than the parallel solves save, so the sweep then runs in-process.
+JOBS = 1 if (os.cpu_count() or 1) <= 2 else None
+
+OVERVIEW, PLACEMENT, FAILURES, SENSITIVITY, INVENTORY, CATALOG, ASSUMPTIONS = range(7)
+TABS = (
+    "Overview",
+    "Placement",
+    "Failure simulation",
+    "Sensitivity",
+    "Inventory",
+    "Host models & licences",
+    "Assumptions",
+)
+FORMATS: dict[str | None, str] = {
+    None: "Detect from the headers",
+    "native": "Native columns",
+    "rvtools": "RVTools export (vInfo)",
+    "azure_migrate": "Azure Migrate import CSV",
+    "liveoptics": "Live Optics export (VMs)",
+}
+HYPERVISORS = {
+    "type1": "Type 1: bare metal (ESXi, Hyper-V, KVM)",
+    "type2": "Type 2: hosted (Workstation, VirtualBox)",
+    "none": "None: pure packing, no overhead",
+}
 
 
-@st.cache_data(show_spinner="Planning...")
-def _plan(data: bytes, name: str, policy_json: str) -> dict[str, Any]:
-    inventory = read_inventory(data, name=name)
+@dataclass(frozen=True)
+class Source:
+    """The inventory file in use: an upload or the bundled sample."""
+
+    data: bytes
+    name: str
+    format: str | None
+    sample: bool
+
+    @property
+    def key(self) -> str:
+        """Cache key: the bytes' hash, the name (shown in errors) and the forced format."""
+        digest = hashlib.sha256(self.data).hexdigest()
+        return f"{digest}:{self.name}:{self.format}"
+
+
+# --------------------------------------------------------------------------- cached pipeline
+
+
+# cache_data, not cache_resource, throughout: every call returns a fresh unpickled copy built
+# from the current planner classes, so cached objects never mix with classes that
+# Streamlit's module reloader re-imported after a source change (pydantic would reject them).
+@st.cache_data(show_spinner=False)
+def _bundled_catalog() -> Catalog:
+    return load_catalog()
+
+
+@st.cache_data(show_spinner=False)
+def _bundled_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundled host models and licence rules as the editors' starting tables."""
+    catalog = load_catalog()
+    return hosts_frame(catalog.hosts), licences_frame(catalog.licences)
+
+
+@st.cache_data(show_spinner=False)
+def _sample_bytes() -> bytes:
+    return SAMPLE.read_bytes()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _inventory(key: str, _data: bytes, _name: str, _format: str | None) -> Inventory:
+    """Read an inventory once per ``key`` (``Source.key``); an InputError is not cached."""
+    return read_inventory(_data, name=_name, format=_format)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _plan(
+    inventory_key: str, _inventory: Inventory, catalog_json: str, policy_json: str
+) -> tuple[Problem, Plan]:
+    """Plan once per (inventory, catalog, policy); the JSON strings are the cache key."""
+    catalog = Catalog.model_validate_json(catalog_json)
     policy = Policy.model_validate_json(policy_json)
-    problem, plan = run(inventory, load_catalog(), policy)
-    return {
-        "json": plan_to_dict(plan, problem),
-        "placement": placement_frame(plan, problem),
-        "summary": plan_summary(plan, problem),
-        "comparison": compare(plan, problem),
-    }
+    return run(_inventory, catalog, policy)
+
+
+# --------------------------------------------------------------------------- sidebar
+
+
+def _sidebar_source() -> Source:
+    """The inventory upload (or the bundled sample) and the format to read it as."""
+    sb = st.sidebar
+    sb.header("Inventory")
+    upload = sb.file_uploader(
+        "Upload an inventory (CSV or XLSX)",
+        type=["csv", "tsv", "txt", "xlsx", "xlsm"],
+        key="upload",
+        help="Native columns, or an RVTools, Azure Migrate or Live Optics export as it is.",
+    )
+    fmt: str | None = sb.selectbox(
+        "Format", list(FORMATS), format_func=FORMATS.__getitem__, key="format"
+    )
+    if upload is None:
+        sb.caption(
+            "Showing the bundled sample (500 VMs). Files you upload are read on this machine "
+            "and never leave it."
+        )
+        return Source(_sample_bytes(), SAMPLE.name, fmt, sample=True)
+    return Source(upload.getvalue(), upload.name, fmt, sample=False)
+
+
+def _sidebar_policy(profiles: Sequence[str]) -> Policy:
+    """The what-if controls, as one Policy."""
+    sb = st.sidebar
+    sb.header("What if")
+    hypervisor: str = sb.radio(
+        "Hypervisor",
+        list(profiles),
+        index=list(profiles).index(DEFAULT.hypervisor) if DEFAULT.hypervisor in profiles else 0,
+        format_func=lambda p: HYPERVISORS.get(p, p),
+        key="hypervisor",
+    )
+    cpu = sb.slider(
+        "CPU overcommit",
+        1.0,
+        16.0,
+        DEFAULT.cpu_overcommit,
+        0.5,
+        format="%.1f vCPU per core",
+        key="cpu_overcommit",
+        help="vCPUs allowed per physical core (the hypervisor profile may cap it).",
+    )
+    memory = sb.slider(
+        "Memory overcommit",
+        1.0,
+        2.0,
+        DEFAULT.memory_overcommit,
+        0.05,
+        format="%.2f GiB per GiB",
+        key="memory_overcommit",
+        help="GiB of VM memory per GiB of host memory; 1.0 means no overcommit.",
+    )
+    util = sb.slider(
+        "Max host utilization",
+        50,
+        100,
+        round(DEFAULT.max_utilization * 100),
+        5,
+        format="%d %%",
+        key="max_utilization",
+        help="Ceiling on the share of each host's usable cores and RAM.",
+    )
+    ha = sb.slider(
+        "Host failures to survive",
+        0,
+        4,
+        DEFAULT.ha_host_failures,
+        format="N+%d",
+        key="ha_host_failures",
+        help="N+k: k spare hosts per cluster and security zone.",
+    )
+    growth = sb.slider(
+        "Demand growth",
+        0,
+        100,
+        round(DEFAULT.growth * 100),
+        5,
+        format="%d %%",
+        key="growth",
+        help="Added to every VM's vCPUs and memory.",
+    )
+    sizing = sb.radio(
+        "Size VMs by",
+        ("allocated", "utilization"),
+        format_func={
+            "allocated": "Allocated size (vCPUs, RAM)",
+            "utilization": "Observed utilization",
+        }.__getitem__,
+        key="sizing",
+    )
+    objective = sb.radio(
+        "Optimise for",
+        ("cost", "hosts"),
+        format_func={"cost": "Lowest total cost", "hosts": "Fewest hosts"}.__getitem__,
+        key="objective",
+    )
+    horizon = sb.slider(
+        "TCO horizon", 1, 10, round(DEFAULT.horizon_years), format="%d years", key="horizon"
+    )
+    with sb.expander("Advanced"):
+        time_limit = st.number_input(
+            "Solver time limit (s)",
+            0.1,
+            300.0,
+            TIME_LIMIT_S,
+            0.5,
+            format="%.1f",
+            key="time_limit_s",
+            help="How long the exact engine may search when it cannot prove optimality at "
+            "once. Longer may narrow the gap to the lower bound.",
+        )
+        floor = st.slider(
+            "Utilization floor",
+            0,
+            100,
+            round(DEFAULT.util_floor_pct),
+            5,
+            format="%d %%",
+            key="util_floor_pct",
+            disabled=sizing != "utilization",
+            help="Lowest utilization counted when sizing by observed utilization.",
+        )
+        powered_off = st.checkbox(
+            "Plan powered-off VMs", DEFAULT.include_powered_off, key="include_powered_off"
+        )
+        kwh = st.number_input(
+            "Electricity ($ per kWh)",
+            0.0,
+            5.0,
+            DEFAULT.electricity_per_kwh,
+            0.01,
+            format="%.2f",
+            key="electricity_per_kwh",
+        )
+        pue = st.number_input(
+            "PUE (facility power ÷ IT power)", 1.0, 3.0, DEFAULT.pue, 0.01, key="pue"
+        )
+        rack = st.number_input(
+            "Rack space ($ per U per year)",
+            0.0,
+            10_000.0,
+            DEFAULT.rack_unit_per_year,
+            10.0,
+            format="%.0f",
+            key="rack_unit_per_year",
+        )
+    return Policy(
+        hypervisor=hypervisor,
+        cpu_overcommit=cpu,
+        memory_overcommit=memory,
+        max_utilization=util / 100,
+        ha_host_failures=ha,
+        growth=growth / 100,
+        sizing=sizing,
+        util_floor_pct=floor,
+        include_powered_off=powered_off,
+        objective=objective,
+        horizon_years=horizon,
+        electricity_per_kwh=kwh,
+        pue=pue,
+        rack_unit_per_year=rack,
+        time_limit_s=time_limit,
+    )
+
+
+# --------------------------------------------------------------------------- catalog tab
+
+
+def _catalog_editor(bundled: Catalog) -> Catalog | None:
+    """Editable host models and licence rules; None (with the problems shown) when invalid."""
+    st.markdown(
+        "The server models the planner may buy and the licence rules it applies. Edit cells, "
+        "or add and delete rows at the table's edge; the plan follows. Empty price, watts "
+        "and rack cells are estimated (see `data/README.md` for every figure's source)."
+    )
+    if st.button(
+        "Reset to the bundled catalog", icon=":material/restart_alt:", key="reset_catalog"
+    ):
+        for key in ("hosts_editor", "licences_editor"):
+            st.session_state.pop(key, None)
+    hosts_table, licences_table = _bundled_tables()
+    st.subheader("Host models")
+    hosts_df = st.data_editor(
+        hosts_table,
+        num_rows="dynamic",
+        key="hosts_editor",
+        width="stretch",
+        hide_index=True,
+        column_config=views.HOST_EDIT,
+    )
+    st.subheader("Licence rules")
+    licences_df = st.data_editor(
+        licences_table,
+        num_rows="dynamic",
+        key="licences_editor",
+        width="stretch",
+        hide_index=True,
+        column_config=views.LICENCE_EDIT,
+    )
+    issues: list[InputIssue] = []
+    hosts = bundled.hosts
+    licences = bundled.licences
+    try:
+        hosts = hosts_from_frame(hosts_df, "host table")
+    except InputError as exc:
+        issues += exc.issues
+    try:
+        licences = licences_from_frame(licences_df, "licence table")
+    except InputError as exc:
+        issues += exc.issues
+    if issues:
+        st.error("The catalog has problems; the plan waits until they are fixed.")
+        views.issues_table(issues)
+        return None
+    sources = dict(bundled.sources)
+    if hosts != bundled.hosts:
+        sources["hosts"] = "host table (edited in the app)"
+    if licences != bundled.licences:
+        sources["licences"] = "licence table (edited in the app)"
+    return Catalog(hosts=hosts, licences=licences, profiles=bundled.profiles, sources=sources)
+
+
+# --------------------------------------------------------------------------- page parts
+
+
+def _downloads(plan: Plan, problem: Problem) -> None:
+    stem = Path(problem.inventory.source).stem or "inventory"
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    files: list[tuple[str, str, str, Callable[[], bytes | str]]] = [
+        (
+            "Placement CSV",
+            f"{stem}-placement.csv",
+            "text/csv",
+            lambda: placement_csv_bytes(plan, problem),
+        ),
+        ("Workbook XLSX", f"{stem}-plan.xlsx", xlsx, lambda: workbook_bytes(plan, problem)),
+        ("HTML report", f"{stem}-report.html", "text/html", lambda: html_report(plan, problem)),
+        (
+            "Plan JSON",
+            f"{stem}-plan.json",
+            "application/json",
+            lambda: plan_json_bytes(plan, problem),
+        ),
+    ]
+    views.downloads(files)
+
+
+def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy: Policy) -> None:
+    """Hosts and cost against CPU overcommit and N+k, from ``planner.sweep`` (made on demand)."""
+    st.markdown(
+        "Hosts and total cost as the **CPU overcommit** and **N+k** vary, everything else as "
+        f"set in the sidebar. Each point is a full plan (solver limit {policy.time_limit_s:g} s "
+        "each); the dashed line marks the current setting."
+    )
+    cpu_values = sorted({*CPU_GRID, policy.cpu_overcommit})
+    ha_values = sorted({*HA_GRID, policy.ha_host_failures})
+    key = hashlib.sha256(
+        f"{source.key}|{catalog.model_dump_json()}|{policy.model_dump_json()}".encode()
+    ).hexdigest()
+    store: dict[str, Any] = st.session_state.setdefault("sensitivity", {})
+    if key not in store:
+        total = len(cpu_values) + len(ha_values)
+        bar = st.progress(0.0, text=f"Solving {total} what-if plans…")
+
+        def report(offset: int) -> Callable[[int, int], None]:
+            def tick(done: int, _n: int) -> None:
+                bar.progress((offset + done) / total, f"Solved {offset + done} of {total} plans…")
+
+            return tick
+
+        try:
+            cpu = sweep(
+                inventory,
+                catalog,
+                policy,
+                {"cpu_overcommit": cpu_values},
+                jobs=JOBS,
+                progress=report(0),
+            )
+            ha = sweep(
+                inventory,
+                catalog,
+                policy,
+                {"ha_host_failures": ha_values},
+                jobs=JOBS,
+                progress=report(len(cpu_values)),
+            )
+        except PlannerError as exc:
+            bar.empty()
+            st.error(f"The sensitivity sweep failed: {exc}", icon=":material/error:")
+            return
+        bar.empty()
+        if len(store) >= 8:
+            store.pop(next(iter(store)))
+        store[key] = (cpu, ha)
+    cpu, ha = store[key]
+    st.subheader("CPU overcommit")
+    views.sensitivity_charts(
+        cpu, "cpu_overcommit", "CPU overcommit (vCPU per core)", policy.cpu_overcommit, 0.5
+    )
+    st.subheader("Host failures survived (N+k)")
+    views.sensitivity_charts(
+        ha, "ha_host_failures", "Host failures survived (k)", policy.ha_host_failures, 1
+    )
+
+
+def _page() -> None:
+    st.markdown(views.CSS, unsafe_allow_html=True)
+    bundled = _bundled_catalog()
+    source = _sidebar_source()
+    policy = _sidebar_policy(tuple(bundled.profiles))
+    st.title("VM Capacity Planner")
+    head = st.container()
+    tabs = st.tabs(TABS, key="view", on_change="rerun")
+    with tabs[CATALOG]:
+        catalog = _catalog_editor(bundled)
+
+    try:
+        inventory = _inventory(source.key, source.data, source.name, source.format)
+    except InputError as exc:
+        with head:
+            views.bad_input(source.name, exc)
+        return
+    if catalog is None:
+        with head:
+            st.error(
+                "The host models or licence rules have problems (see the tab "
+                "'Host models & licences'); nothing was planned.",
+                icon=":material/error:",
+            )
+        return
+    with head:
+        context = st.container()
+        try:
+            with st.spinner(
+                f"Planning {len(inventory.vms):,} VMs (solver limit {policy.time_limit_s:g} s)…",
+                show_time=True,
+            ):
+                problem, plan = _plan(
+                    source.key, inventory, catalog.model_dump_json(), policy.model_dump_json()
+                )
+        except InputError as exc:
+            views.bad_input(f"{inventory.source} does not fit the catalog", exc)
+            return
+        except PlannerError as exc:
+            st.error(f"No plan: {exc}", icon=":material/error:")
+            return
+        sample = " · the bundled sample; upload your own in the sidebar" if source.sample else ""
+        context.markdown(
+            f"**{inventory.source}** · {inventory.format.replace('_', ' ')} format · "
+            f"{len(inventory.vms):,} VMs{sample}  \n"
+            f"<small>{views.policy_line(policy)}</small>",
+            unsafe_allow_html=True,
+        )
+        views.kpis(plan, problem)
+        _downloads(plan, problem)
+
+    # Only the open tab is drawn (the tabs rerun the script when switched): a re-plan then
+    # renders one tab, not seven. The catalog tab above is the exception: its editors must
+    # be drawn on every run or Streamlit would forget the user's edits.
+    with tabs[OVERVIEW]:
+        if _is_open(tabs[OVERVIEW]):
+            views.overview(plan, problem)
+    with tabs[PLACEMENT]:
+        if _is_open(tabs[PLACEMENT]):
+            views.placement(plan, problem)
+    with tabs[FAILURES]:
+        if _is_open(tabs[FAILURES]):
+            views.failures(plan)
+    with tabs[SENSITIVITY]:
+        if _is_open(tabs[SENSITIVITY]):
+            _sensitivity(source, inventory, catalog, policy)
+    with tabs[INVENTORY]:
+        if _is_open(tabs[INVENTORY]):
+            views.validation(inventory, plan, problem)
+    with tabs[ASSUMPTIONS]:
+        if _is_open(tabs[ASSUMPTIONS]):
+            views.assumptions(problem, catalog)
+
+
+def _is_open(tab: Any) -> bool:
+    """Whether a tab is selected (``open`` is None where tabs do not track state: draw it)."""
+    return tab.open is not False
 
 
 def main() -> None:
-    """Render the page."""
-    st.set_page_config(page_title="VM Capacity Planner", layout="wide")
-    st.title("VM Capacity Planner")
-    upload = st.sidebar.file_uploader("Inventory (CSV or XLSX, RVTools export as is)")
-    with st.sidebar:
-        st.header("Policy")
-        cpu = st.slider("vCPUs per physical core", 1.0, 10.0, 4.0, 0.5)
-        ha = st.slider("Host failures to survive (N+k)", 0, 3, 1)
-        util = st.slider("Max host utilization", 0.5, 1.0, 0.8, 0.05)
-    policy = Policy(cpu_overcommit=cpu, ha_host_failures=ha, max_utilization=util)
-    data, name = (upload.getvalue(), upload.name) if upload else (SAMPLE.read_bytes(), SAMPLE.name)
+    """Render the page; an unexpected error is shown in words, never as a traceback."""
+    st.set_page_config(
+        page_title="VM Capacity Planner",
+        page_icon=":material/dns:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
     try:
-        result = _plan(data, name, policy.model_dump_json())
-    except InputError as exc:
-        st.error(f"{name} has {len(exc.issues)} problem(s); nothing was planned.")
-        st.dataframe(pd.DataFrame([i.model_dump() for i in exc.issues]), hide_index=True)
-        return
-    s = result["json"]["summary"]
-    c = result["comparison"]
-    cols = st.columns(4)
-    cols[0].metric(
-        "Hosts needed", f"{s['host_count']}", f"{s['spare_host_count']} spare", delta_color="off"
-    )
-    cols[1].metric("Dedicated servers", f"{c['dedicated_servers']:.0f}")
-    cols[2].metric("Total cost", f"{s['cost_total']:,.0f}")
-    cols[3].metric("Saving vs dedicated", f"{c['cost_saving']:,.0f}", f"{c['cost_saving_pct']:.0%}")
-    st.caption(s["explanation"])
-    st.code(result["summary"], language=None)
-    hosts = pd.DataFrame(
-        [
-            {
-                "host": h["id"],
-                "model": h["model"],
-                "role": h["role"],
-                "VMs": len(h["vms"]),
-                "vCPU used": h["vcpus"]["used"],
-                "vCPU capacity": h["vcpus"]["capacity"],
-                "memory used (GiB)": h["memory_gib"]["used"],
-                "memory capacity (GiB)": h["memory_gib"]["capacity"],
-                "limiting": h["limiting"],
-            }
-            for h in result["json"]["hosts"]
-        ]
-    )
-    st.subheader("Hosts")
-    st.dataframe(hosts, hide_index=True)
-    st.subheader("Placement")
-    st.dataframe(result["placement"], hide_index=True)
+        _page()
+    except Exception as exc:  # the last line of defence: the details go to the server log
+        LOG.exception("unexpected error while rendering the page")
+        st.error(
+            f"Something unexpected went wrong ({type(exc).__name__}: {exc}). The details are "
+            "in the server log; please report them.",
+            icon=":material/error:",
+        )
 
 
-main()
+# The guard matters: the sensitivity sweep's worker processes re-import this file as
+# ``__mp_main__`` (multiprocessing's main-module fix-up) and must not render a page.
+if __name__ == "__main__":
+    main()
