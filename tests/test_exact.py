@@ -1,0 +1,155 @@
+"""The exact engine (column generation + CP-SAT) on small hand-checkable instances."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from ortools.sat.python import cp_model
+
+from planner.exact import improve
+from planner.heuristic import first_fit_decreasing
+from planner.models import VM, Policy, Problem
+from planner.packing import Packing, packing_objective
+from planner.sizing import build_problem
+from tests.conftest import PURE, WIN_DC, catalog, host, inventory, vms
+
+
+def _problem(items: list[VM], policy: Policy = PURE, **kw: object) -> Problem:
+    hosts = kw.pop("hosts", (host("h10", cores=10, mem=64),))
+    assert isinstance(hosts, tuple)
+    return build_problem(inventory(*items), catalog(*hosts, **kw), policy)  # type: ignore[arg-type]
+
+
+def _cpu_items(sizes: list[int]) -> list[VM]:
+    """VMs that differ only in vCPUs (memory never binds on the 64 GiB host)."""
+    return [VM(name=f"v{i}", vcpus=s, memory_gib=1) for i, s in enumerate(sizes)]
+
+
+def _hosts(packing: Packing) -> int:
+    return sum(1 for b in packing if b.vms)
+
+
+def _check_packing(problem: Problem, packing: Packing) -> None:
+    """Every VM exactly once, no host over capacity, anti-affinity kept."""
+    placed = Counter(i for b in packing for i in b.vms)
+    assert sorted(placed) == list(range(len(problem.vms)))
+    assert set(placed.values()) == {1}
+    for b in packing:
+        t = problem.host_types[b.type_index]
+        members = [problem.vms[i] for i in b.vms]
+        assert sum(v.cpu_m for v in members) <= t.cpu_cap_m
+        assert sum(v.mem_mib for v in members) <= t.mem_cap_mib
+        assert len(members) <= t.vm_cap
+        groups = [v.group for v in members if v.group]
+        assert len(groups) == len(set(groups))
+
+
+def _optimum(problem: Problem) -> int:
+    """The fewest hosts by a plain CP-SAT assignment model (one host model, no groups)."""
+    t = problem.host_types[0]
+    n = len(problem.vms)
+    m = cp_model.CpModel()
+    x = {(i, b): m.new_bool_var(f"x{i}_{b}") for i in range(n) for b in range(n)}
+    used = [m.new_bool_var(f"u{b}") for b in range(n)]
+    for i in range(n):
+        m.add_exactly_one(x[i, b] for b in range(n))
+    for b in range(n):
+        m.add(sum(problem.vms[i].cpu_m * x[i, b] for i in range(n)) <= t.cpu_cap_m * used[b])
+        m.add(sum(problem.vms[i].mem_mib * x[i, b] for i in range(n)) <= t.mem_cap_mib * used[b])
+    m.minimize(sum(used))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(m) == cp_model.OPTIMAL
+    return round(solver.objective_value)
+
+
+def test_proves_the_optimum_where_first_fit_decreasing_needs_an_extra_host() -> None:
+    """CPU 5,4,3,3,3,2 on 10-core hosts: FFD opens 3 hosts ({5,4},{3,3,3},{2}); 2 suffice."""
+    problem = _problem(_cpu_items([5, 4, 3, 3, 3, 2]))
+    ffd, _ = first_fit_decreasing(problem)
+    assert _hosts(ffd) == 3
+    result = improve(problem, ffd, 10.0)
+    assert _hosts(result.packing) == 2  # {5,3,2} and {4,3,3}
+    assert result.proven
+    assert result.bound == 2
+    _check_packing(problem, result.packing)
+
+
+def test_bound_is_valid_and_plan_never_worse_than_first_fit_on_random_instances() -> None:
+    """On small random 2-D instances: bound <= optimum <= plan <= first-fit decreasing."""
+    rng = random.Random(7)
+    for _ in range(6):
+        items = [
+            VM(name=f"v{i}", vcpus=rng.randint(1, 6), memory_gib=rng.randint(1, 10))
+            for i in range(rng.randint(6, 9))
+        ]
+        problem = _problem(items, hosts=(host("h8", cores=8, mem=16),))
+        ffd, _ = first_fit_decreasing(problem)
+        result = improve(problem, ffd, 5.0)
+        best = _optimum(problem)
+        assert result.bound <= best + 1e-9
+        assert best <= _hosts(result.packing) <= _hosts(ffd)
+        if result.proven:
+            assert _hosts(result.packing) == best
+        _check_packing(problem, result.packing)
+
+
+def test_same_input_and_seed_give_the_same_packing() -> None:
+    """Two runs on the same problem return identical packings and bounds."""
+    rng = random.Random(3)
+    items = [
+        VM(name=f"v{i}", vcpus=rng.randint(1, 5), memory_gib=rng.randint(1, 12)) for i in range(14)
+    ]
+    problem = _problem(items, hosts=(host("h8", cores=8, mem=16),))
+    ffd, _ = first_fit_decreasing(problem)
+    first = improve(problem, ffd, 5.0)
+    second = improve(problem, ffd, 5.0)
+    assert first.packing == second.packing
+    assert first.bound == second.bound
+
+
+def test_max_count_caps_the_big_model() -> None:
+    """With the 16-core model capped at one host, the rest goes to 8-core hosts."""
+    big = host("h16", cores=16, mem=64, max_count=1, price=1500.0)
+    small = host("h8", cores=8, mem=64)
+    problem = _problem(_cpu_items([6, 6, 5, 5, 4, 4, 3, 3]), hosts=(big, small))
+    ffd, _ = first_fit_decreasing(problem)
+    result = improve(problem, ffd, 5.0)
+    used = Counter(problem.host_types[b.type_index].model.model for b in result.packing if b.vms)
+    assert used["h16"] <= 1
+    assert sum(used.values()) == 4  # 36 cores: 16 + 3 x 8 at best, and that packs
+    assert result.proven
+    _check_packing(problem, result.packing)
+
+
+def test_anti_affinity_group_members_never_share_a_host() -> None:
+    """Three small VMs of one group need three hosts although one host would hold them all."""
+    items = [
+        *vms(3, vcpus=1, mem=1, prefix="db", group="db"),
+        *vms(3, vcpus=3, mem=1, prefix="app"),
+    ]
+    problem = _problem(items)
+    ffd, _ = first_fit_decreasing(problem)
+    result = improve(problem, ffd, 5.0)
+    assert _hosts(result.packing) == 3
+    assert result.proven
+    _check_packing(problem, result.packing)
+
+
+def test_cost_objective_puts_licensed_vms_on_one_host() -> None:
+    """Four Windows VMs and four plain ones: one host pays the Windows licence, not two."""
+    policy = PURE.model_copy(update={"objective": "cost"})
+    items = [
+        *vms(4, vcpus=2, mem=4, prefix="win", licenses=("windows",)),
+        *vms(4, vcpus=2, mem=4, prefix="lin"),
+    ]
+    problem = _problem(items, policy, hosts=(host("h8", cores=8, mem=16),), licences=(WIN_DC,))
+    ffd, _ = first_fit_decreasing(problem)
+    result = improve(problem, ffd, 10.0)
+    licensed = [b for b in result.packing if any(problem.vms[i].tags for i in b.vms)]
+    assert len(licensed) == 1
+    value = packing_objective(problem, result.packing)[0]
+    assert value <= packing_objective(problem, ffd)[0] + 1e-6
+    assert result.bound <= value + 1e-6
+    _check_packing(problem, result.packing)
