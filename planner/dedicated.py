@@ -48,16 +48,23 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
     rack = 0
     drawn = 0.0
     total = CostBreakdown()
+    # Workloads of the same size, tags and load get the same server: choose it once.
+    chosen: dict[tuple[int, float, tuple[str, ...], int], tuple[CostBreakdown, HostModel] | None]
+    chosen = {}
     for v in problem.vms if vms is None else vms:
-        options = [
-            (_server_cost(v, m, problem), m)
-            for m in problem.catalog.hosts
-            if m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
-        ]
-        if not options:
+        key = (v.vcpus, v.memory_gib, v.tags, v.load_m)
+        if key not in chosen:
+            options = [
+                (_server_cost(v, m, problem), m)
+                for m in problem.catalog.hosts
+                if m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
+            ]
+            chosen[key] = min(options, key=lambda o: (o[0].total, o[1].model)) if options else None
+        pick = chosen[key]
+        if pick is None:
             no_fit.append(v.name)
             continue
-        cost, model = min(options, key=lambda o: (o[0].total, o[1].model))
+        cost, model = pick
         servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
         cores += model.cores
         memory += model.memory_gib

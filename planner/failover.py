@@ -9,7 +9,7 @@ what HA admission control promises; the planner checks it rather than assuming i
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +33,12 @@ class _Room:
         if v.group and v.group in self.groups:
             return False
         return all(self.tag_room.get(t, 0) != 0 for t in v.tags)
+
+    def copy(self) -> _Room:
+        """An independent copy, for one failure scenario."""
+        return _Room(
+            self.host, self.cpu, self.mem, self.count, set(self.groups), dict(self.tag_room)
+        )
 
     def take(self, v: SizedVM) -> None:
         self.cpu -= v.cpu_m
@@ -66,15 +72,15 @@ def _room(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> _Room:
 def simulate_failures(problem: Problem, hosts: Sequence[HostPlan]) -> tuple[FailureCheck, ...]:
     """One ``FailureCheck`` per active host, in host order."""
     by_name = {v.name: v for v in problem.vms}
+    base = {h.id: _room(problem, h, by_name) for h in hosts}
+    peers: dict[str, list[HostPlan]] = defaultdict(list)
+    for h in hosts:
+        peers[h.partition].append(h)
     checks = []
     for failed in hosts:
         if failed.role != "active":
             continue
-        rooms = [
-            _room(problem, h, by_name)
-            for h in hosts
-            if h.id != failed.id and h.partition == failed.partition
-        ]
+        rooms = [base[h.id].copy() for h in peers[failed.partition] if h.id != failed.id]
         stranded = []
         for v in sorted(
             (by_name[n] for n in failed.vms), key=lambda v: (-v.mem_mib, -v.cpu_m, v.name)

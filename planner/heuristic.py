@@ -125,7 +125,25 @@ def _preferences(problem: Problem, positions: Sequence[int]) -> list[list[int]]:
         return t.fixed_cost / held
 
     ranked = [t.index for t in sorted(problem.host_types, key=value)]
-    return [[first, *(i for i in ranked if i != first)] for first in ranked]
+    firsts = ranked
+    if problem.policy.objective == "hosts":
+        # A type that another uncapped type matches in every capacity never buys fewer hosts.
+        types = problem.host_types
+
+        def dominated(t: HostType) -> bool:
+            return any(
+                u.index != t.index
+                and u.model.max_count is None
+                and u.cpu_cap_m >= t.cpu_cap_m
+                and u.mem_cap_mib >= t.mem_cap_mib
+                and u.vm_cap >= t.vm_cap
+                and u.model.logical_cpus >= t.model.logical_cpus
+                and (u.cpu_cap_m, u.mem_cap_mib) != (t.cpu_cap_m, t.mem_cap_mib)
+                for u in types
+            )
+
+        firsts = [i for i in ranked if not dominated(types[i])] or ranked
+    return [[first, *(i for i in ranked if i != first)] for first in firsts]
 
 
 def _pack(

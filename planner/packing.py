@@ -6,12 +6,13 @@ a ``Plan``. The cost of a packed host is computed here once, with the rules of `
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.costs import hypervisor_licences, tag_licences
-from planner.models import CostBreakdown, LicenceUse, Problem
+from planner.models import CostBreakdown, HostModel, Licence, LicenceUse, Problem
 
 __all__ = ["HostBin", "Packing", "bin_cost", "bin_licences", "packing_cost", "packing_objective"]
 
@@ -34,12 +35,28 @@ Packing = tuple[HostBin, ...]
 
 def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
     """Licences the host needs: its VMs' tags, plus the hypervisor's own where it pays one."""
-    model = problem.host_types[b.type_index].model
     counts: Counter[str] = Counter(t for i in b.vms for t in problem.vms[i].tags)
-    years = problem.policy.horizon_years
-    uses = tag_licences(model, counts, problem.catalog.licences, years)
-    if problem.profile.pays_hypervisor_licence:
-        uses += hypervisor_licences(model, problem.catalog.licences, years)
+    return _licences(
+        problem.host_types[b.type_index].model,
+        tuple(sorted(counts.items())),
+        problem.catalog.licences,
+        problem.policy.horizon_years,
+        problem.profile.pays_hypervisor_licence,
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _licences(
+    model: HostModel,
+    counts: tuple[tuple[str, int], ...],
+    licences: tuple[Licence, ...],
+    years: float,
+    hypervisor: bool,
+) -> tuple[LicenceUse, ...]:
+    # Hosts of one plan repeat the same few (model, tag counts): price each combination once.
+    uses = tag_licences(model, dict(counts), licences, years)
+    if hypervisor:
+        uses += hypervisor_licences(model, licences, years)
     return uses
 
 
