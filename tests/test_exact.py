@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 
 from ortools.sat.python import cp_model
 
 from planner.exact import improve
+from planner.exact.classes import State, build_classes, set_cheap_bounds
+from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Policy, Problem
 from planner.packing import Packing, packing_objective
@@ -153,3 +156,67 @@ def test_cost_objective_puts_licensed_vms_on_one_host() -> None:
     assert value <= packing_objective(problem, ffd)[0] + 1e-6
     assert result.bound <= value + 1e-6
     _check_packing(problem, result.packing)
+
+
+def _ls_state(problem: Problem, packing: Packing) -> State:
+    """The engine's state for ``problem`` with ``packing`` as the incumbent, cheap bounds set."""
+    classes, by_partition = build_classes(problem)
+    state = State(problem, classes, by_partition, time.perf_counter() + 60.0)
+    for p_index in by_partition:
+        bins = [b for b in packing if b.partition == p_index and b.vms]
+        state.bins[p_index] = bins
+        state.value[p_index] = float(len(bins))
+    set_cheap_bounds(state)
+    return state
+
+
+def test_local_search_empties_a_host_first_fit_decreasing_wastes() -> None:
+    """On CPU 5,4,3,3,3,2 the local search alone moves the third host's VM into the others."""
+    problem = _problem(_cpu_items([5, 4, 3, 3, 3, 2]))
+    ffd, _ = first_fit_decreasing(problem)
+    state = _ls_state(problem, ffd)
+    assert empty_hosts(state, [0], time.perf_counter() + 5.0)
+    assert _hosts(state.packing()) == 2
+    _check_packing(problem, state.packing())
+
+
+def test_local_search_and_balanced_fill_never_worse_on_random_instances() -> None:
+    """On random 2-D instances neither repacking ends above first-fit decreasing."""
+    rng = random.Random(11)
+    for _ in range(8):
+        items = [
+            VM(name=f"v{i}", vcpus=rng.randint(1, 6), memory_gib=rng.randint(1, 10))
+            for i in range(rng.randint(8, 30))
+        ]
+        problem = _problem(items, hosts=(host("h8", cores=8, mem=16),))
+        ffd, _ = first_fit_decreasing(problem)
+        state = _ls_state(problem, ffd)
+        balanced_fill(state, [0])
+        empty_hosts(state, [0], time.perf_counter() + 0.5)
+        assert _hosts(state.packing()) <= _hosts(ffd)
+        _check_packing(problem, state.packing())
+
+
+def test_local_search_keeps_groups_zones_and_models() -> None:
+    """Repacked hosts keep anti-affinity, stay in their zone, and run VMs only where they fit."""
+    big = host("h16", cores=16, mem=64)
+    small = host("h4", cores=4, mem=64, price=100.0)
+    items = [
+        *vms(4, vcpus=1, mem=1, prefix="db", group="db"),
+        *vms(3, vcpus=8, mem=4, prefix="wide"),  # fits only the 16-core model
+        *vms(6, vcpus=2, mem=2, prefix="web", zone="dmz"),
+        *vms(6, vcpus=3, mem=2, prefix="app"),
+    ]
+    problem = _problem(items, hosts=(big, small))
+    ffd, _ = first_fit_decreasing(problem)
+    state = _ls_state(problem, ffd)
+    balanced_fill(state, list(state.by_partition))
+    empty_hosts(state, list(state.by_partition), time.perf_counter() + 1.0)
+    packing = state.packing()
+    assert _hosts(packing) <= _hosts(ffd)
+    _check_packing(problem, packing)
+    for b in packing:
+        zones = {problem.vms[i].zone for i in b.vms}
+        assert len(zones) == 1
+        assert set(b.vms) <= set(problem.partitions[b.partition].vms)
+        assert all(b.type_index in problem.vms[i].fits for i in b.vms)

@@ -1,0 +1,142 @@
+"""The exact engine: column generation for the lower bound, then integer search for the plan.
+
+A *pattern* is one host: a model and how many VMs of each class it runs (a class is a set of
+VMs with identical demand and constraints). Every plan is a multiset of patterns, so the
+Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
+cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
+
+1. *Column generation* (``master``, ``pricing``): greedy, DP and CP-SAT pricing; valid
+   bounds every exact round; a partition whose incumbent meets its bound is done.
+2. *Integer phases* (``search``): diving, the CP-SAT restricted master over the generated
+   patterns, and for the host count on small partitions the CP-SAT assignment onto
+   ``incumbent - 1`` hosts.
+
+Modules, by concern:
+
+    classes   VM classes, patterns, pattern costs, licence tables, the shared state
+    master    LP master, column generation, bounds
+    pricing   greedy / DP / CP-SAT pricing
+    search    diving, restricted master, assignment
+
+The model size depends on the number of distinct VM classes, not on the number of VMs. No
+CP-SAT or LP object leaves this package; all constraint arithmetic is in integers (costs are
+scaled and rounded so that the bounds stay valid).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from planner.exact.classes import (
+    Progress,
+    State,
+    accept,
+    add_singletons,
+    build_classes,
+    class_of,
+    make_pattern,
+    objective_of,
+    proven,
+    set_cheap_bounds,
+)
+from planner.exact.local_search import balanced_fill, empty_hosts
+from planner.exact.master import Master, column_generation
+from planner.exact.search import (
+    DIVE_BACKTRACKS,
+    assignment_phase,
+    dive,
+    restricted_master,
+)
+from planner.models import Problem
+from planner.packing import HostBin, Packing
+
+__all__ = ["ExactResult", "Progress", "improve"]
+
+CG_SHARE = 0.5  # share of the budget column generation may use before the integer phases
+LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
+LS_SHARE = 0.1  # share of the budget of the local search after column generation
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    """What the exact engine found for the active hosts (spares excluded)."""
+
+    packing: Packing
+    bound: float  # lower bound on the objective of the active hosts
+    proven: bool  # the packing's objective equals the bound
+    converged: bool  # column generation proved its LP optimal (the bound is the LP value)
+    columns: int
+    iterations: int
+
+
+def _open(state: State) -> list[int]:
+    """Partitions whose incumbent may still improve."""
+    return [p for p in state.by_partition if not (state.separable and state.done(p))]
+
+
+def improve(
+    problem: Problem,
+    incumbent: Packing,
+    time_limit: float,
+    progress: Progress | None = None,
+) -> ExactResult:
+    """Lower bound by column generation, then the best plan CP-SAT finds.
+
+    ``incumbent`` (first-fit decreasing) is a column set and the warm start: the result is
+    never worse than it. ``time_limit`` is in seconds, for all phases together.
+    """
+    start = time.perf_counter()
+    # Keep a margin for model building after a phase's deadline and for the plan's assembly.
+    time_limit = max(0.1, min(0.92 * time_limit, time_limit - 0.3))
+    deadline = start + time_limit
+    classes, by_partition = build_classes(problem)
+    state = State(problem, classes, by_partition, deadline)
+    by_class = class_of(state)
+    bins_of: dict[int, list[HostBin]] = {p: [] for p in by_partition}
+    for b in incumbent:
+        if b.vms:
+            bins_of[b.partition].append(b)
+            counts = Counter(by_class[i] for i in b.vms)
+            state.add(make_pattern(state, b.partition, b.type_index, dict(counts)))
+    for p_index, bins in bins_of.items():
+        state.bins[p_index] = bins
+        state.value[p_index] = objective_of(problem, bins)
+    set_cheap_bounds(state)
+    add_singletons(state)
+    state.lp = Master(state, state.patterns)
+
+    balanced_fill(state, _open(state))
+    # A first local search on the cheap bound: often the whole answer, and its hosts are
+    # good columns for the LP.
+    empty_hosts(state, _open(state), start + LS_FIRST_SHARE * time_limit)
+    converged, iterations = column_generation(state, start + CG_SHARE * time_limit)
+    if progress:
+        progress("lower bound", state.total_value(), state.total_bound())
+    if not proven(state):  # now aiming at the column-generation bound
+        empty_hosts(state, _open(state), time.perf_counter() + LS_SHARE * time_limit)
+
+    if not proven(state):
+        parts = _open(state)
+        dived = dive(state, parts, start + 0.7 * time_limit, DIVE_BACKTRACKS)
+        if dived is not None:
+            accept(state, dived)
+    if not proven(state):
+        assign_next = state.by_hosts and state.separable
+        restricted_master(state, start + (0.75 if assign_next else 1.0) * time_limit, by_class)
+    if not proven(state) and state.by_hosts and state.separable:
+        assignment_phase(state)
+    if not proven(state):  # whatever time the phases above left
+        empty_hosts(state, _open(state), deadline)
+    value, bound = state.total_value(), state.total_bound()
+    if progress:
+        progress("integer", value, bound)
+    return ExactResult(
+        packing=state.packing(),
+        bound=min(bound, value),
+        proven=proven(state),
+        converged=converged,
+        columns=len(state.patterns),
+        iterations=iterations,
+    )

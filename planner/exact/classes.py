@@ -1,0 +1,387 @@
+"""VM classes, patterns and their costs, and the engine's shared state.
+
+A *class* is a set of VMs of one partition with identical demand and constraints (for the
+cost objective also identical licence tags); a *pattern* is one host: a model and how many
+VMs of each class it runs. Pattern costs are a valid lower bound on what the host really
+costs (licences from per-(model, tag) tables, energy from the smallest member load).
+
+``State`` holds the classes, the generated patterns, the LP master, the incumbent and the
+bounds, per partition; the helpers here (``accept``, ``to_packing`` ...) are what every phase
+uses to read and update it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from planner.bounds import lower_bounds
+from planner.costs import licence_for_tag
+from planner.models import Problem
+from planner.packing import HostBin, Packing, packing_objective
+
+if TYPE_CHECKING:
+    from planner.exact.master import Master
+
+__all__ = [
+    "COST_SCALE",
+    "EPS",
+    "Pattern",
+    "PatternKey",
+    "Progress",
+    "State",
+    "VMClass",
+    "accept",
+    "add_singletons",
+    "build_classes",
+    "class_of",
+    "clip",
+    "fit_count",
+    "fits",
+    "host_fixed_cost",
+    "licence_table",
+    "make_pattern",
+    "max_hosts",
+    "objective_of",
+    "pattern_cost",
+    "proven",
+    "remaining_time",
+    "set_cheap_bounds",
+    "to_packing",
+    "tolerance",
+    "types_of",
+]
+
+EPS = 1e-9
+
+
+COST_SCALE = 100  # cents: CP-SAT needs integer costs
+
+
+@dataclass(frozen=True)
+class VMClass:
+    partition: int
+    cpu: int
+    mem: int
+    group: str
+    fits: tuple[int, ...]
+    tags: tuple[str, ...]
+    load: int  # smallest member load (milli-cores): keeps pattern costs a valid lower bound
+    members: tuple[int, ...]  # positions in problem.vms
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+
+PatternKey = tuple[int, int, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    partition: int
+    type_index: int
+    counts: tuple[tuple[int, int], ...]  # (class index, VMs), sorted by class
+    cost: float
+
+    def key(self) -> PatternKey:
+        return (self.partition, self.type_index, self.counts)
+
+
+Progress = Callable[[str, float | None, float | None], None]
+
+
+@dataclass
+class State:
+    """Classes, patterns, the LP master and the bounds found so far."""
+
+    problem: Problem
+    classes: list[VMClass]
+    by_partition: dict[int, list[int]]
+    deadline: float
+    patterns: list[Pattern] = field(default_factory=list)
+    seen: set[PatternKey] = field(default_factory=set)
+    licence_tables: dict[tuple[int, str], list[float]] = field(default_factory=dict)
+    lp: Master | None = None
+    # Best incumbent, per partition: its bins and objective value.
+    bins: dict[int, list[HostBin]] = field(default_factory=dict)
+    value: dict[int, float] = field(default_factory=dict)
+    bound: dict[int, float] = field(default_factory=dict)  # per partition (separable only)
+    joint_bound: float = 0.0  # whole problem (valid also when max_count couples partitions)
+
+    @property
+    def by_hosts(self) -> bool:
+        return self.problem.policy.objective == "hosts"
+
+    @property
+    def separable(self) -> bool:
+        """No max_count couples the partitions: each is an independent problem."""
+        return all(t.model.max_count is None for t in self.problem.host_types)
+
+    def add(self, p: Pattern) -> bool:
+        k = p.key()
+        if k in self.seen or not p.counts:
+            return False
+        self.seen.add(k)
+        self.patterns.append(p)
+        if self.lp is not None:
+            self.lp.add(p)
+        return True
+
+    def rounded(self, bound: float) -> float:
+        """A bound on an objective value: integer for the host count."""
+        return math.ceil(bound - 1e-6) if self.by_hosts else bound
+
+    def done(self, p_index: int) -> bool:
+        """The partition's incumbent meets its bound (only meaningful when separable)."""
+        b = self.rounded(self.bound.get(p_index, 0.0))
+        return self.value[p_index] <= b + tolerance(b)
+
+    def total_bound(self) -> float:
+        if self.separable:
+            per_part = sum(self.rounded(self.bound.get(p, 0.0)) for p in self.by_partition)
+            return max(per_part, self.rounded(self.joint_bound))
+        return self.rounded(self.joint_bound)
+
+    def total_value(self) -> float:
+        return sum(self.value.values())
+
+    def packing(self) -> Packing:
+        return tuple(b for p in sorted(self.bins) for b in self.bins[p])
+
+
+def proven(state: State) -> bool:
+    bound = state.total_bound()
+    return state.total_value() <= bound + tolerance(bound)
+
+
+def tolerance(bound: float) -> float:
+    return 1e-6 * max(1.0, abs(bound))
+
+
+def objective_of(problem: Problem, packing: Sequence[HostBin]) -> float:
+    return packing_objective(problem, [b for b in packing if b.vms])[0]
+
+
+def set_cheap_bounds(state: State) -> None:
+    """Start from the cheap bounds: per partition for the host count, total for the cost."""
+    b = lower_bounds(state.problem)
+    if state.by_hosts:
+        for p_index in state.by_partition:
+            state.bound[p_index] = float(b.partition_hosts[p_index])
+        state.joint_bound = float(sum(b.partition_hosts))
+    else:
+        state.joint_bound = b.cost - b.spare_cost
+
+
+def remaining_time(state: State) -> float:
+    return state.deadline - time.perf_counter()
+
+
+def build_classes(problem: Problem) -> tuple[list[VMClass], dict[int, list[int]]]:
+    by_cost = problem.policy.objective == "cost"
+    groups: dict[tuple[int, int, int, str, tuple[int, ...], tuple[str, ...]], list[int]] = (
+        defaultdict(list)
+    )
+    for p_index, part in enumerate(problem.partitions):
+        for pos in part.vms:
+            v = problem.vms[pos]
+            key = (
+                p_index,
+                v.cpu_m,
+                v.mem_mib,
+                v.group,
+                v.fits,
+                v.tags if by_cost else (),
+            )
+            groups[key].append(pos)
+    classes: list[VMClass] = []
+    by_partition: dict[int, list[int]] = defaultdict(list)
+    for (p_index, cpu, mem, group, fits, tags), members in groups.items():
+        load = min(problem.vms[i].load_m for i in members) if by_cost else 0
+        by_partition[p_index].append(len(classes))
+        classes.append(VMClass(p_index, cpu, mem, group, fits, tags, load, tuple(members)))
+    return classes, dict(by_partition)
+
+
+def class_of(state: State) -> dict[int, int]:
+    return {pos: ci for ci, c in enumerate(state.classes) for pos in c.members}
+
+
+def licence_table(state: State, t: int, tag: str, n_max: int) -> list[float]:
+    """Cheapest licence cost for 0..n_max VMs tagged ``tag`` on a host of type ``t``."""
+    key = (t, tag)
+    table = state.licence_tables.get(key)
+    if table is None or len(table) <= n_max:
+        model = state.problem.host_types[t].model
+        years = state.problem.policy.horizon_years
+        table = [0.0]
+        for n in range(1, n_max + 1):
+            use = licence_for_tag(tag, model, n, state.problem.catalog.licences, years)
+            table.append(use.cost if use else 0.0)
+        state.licence_tables[key] = table
+    return table
+
+
+def host_fixed_cost(state: State, t: int) -> float:
+    """Cost of a host of type t whatever it runs (1 for the host count)."""
+    return 1.0 if state.by_hosts else state.problem.host_types[t].fixed_cost
+
+
+def pattern_cost(state: State, t: int, counts: dict[int, int]) -> float:
+    if state.by_hosts:
+        return 1.0
+    ht = state.problem.host_types[t]
+    tags: Counter[str] = Counter()
+    load = 0
+    for ci, k in counts.items():
+        c = state.classes[ci]
+        load += c.load * k
+        for tag in c.tags:
+            tags[tag] += k
+    lic = sum(licence_table(state, t, tag, n)[n] for tag, n in tags.items())
+    energy = ht.energy_per_util_cost * min(1.0, load / (1000.0 * ht.model.cores))
+    return ht.fixed_cost + lic + energy
+
+
+def make_pattern(state: State, partition: int, t: int, counts: dict[int, int]) -> Pattern:
+    kept = {c: k for c, k in counts.items() if k > 0}
+    return Pattern(partition, t, tuple(sorted(kept.items())), pattern_cost(state, t, kept))
+
+
+def fit_count(state: State, ci: int, t: int) -> int:
+    """Most VMs of class ci one empty host of type t holds."""
+    c = state.classes[ci]
+    ht = state.problem.host_types[t]
+    k = min(c.count, ht.cpu_cap_m // c.cpu, ht.mem_cap_mib // c.mem, ht.vm_cap)
+    return min(k, 1) if c.group else k
+
+
+def add_singletons(state: State) -> None:
+    """One pattern per class holding as many of its VMs as one host of a fitting type can."""
+    for ci, c in enumerate(state.classes):
+        for t in c.fits:
+            state.add(make_pattern(state, c.partition, t, {ci: max(fit_count(state, ci, t), 1)}))
+
+
+def fits(state: State, t: int, counts: dict[int, int]) -> bool:
+    """The pattern fits one host of type t (capacity, VM count, anti-affinity)."""
+    ht = state.problem.host_types[t]
+    cls = state.classes
+    groups = [cls[ci].group for ci, k in counts.items() for _ in range(k) if cls[ci].group]
+    return (
+        sum(cls[ci].cpu * k for ci, k in counts.items()) <= ht.cpu_cap_m
+        and sum(cls[ci].mem * k for ci, k in counts.items()) <= ht.mem_cap_mib
+        and sum(counts.values()) <= ht.vm_cap
+        and len(groups) == len(set(groups))
+    )
+
+
+def types_of(state: State, p_index: int) -> list[int]:
+    """Host types worth pricing for a partition: those no other type dominates.
+
+    Type u dominates t when it holds at least as much in every dimension, can run every VM t
+    can, has no ``max_count`` cap, and costs no more (any host: the ``hosts`` objective).
+    Replacing t by u in any plan keeps it feasible and no worse, so t's columns never help.
+    """
+    types = sorted({t for ci in state.by_partition[p_index] for t in state.classes[ci].fits})
+    hts = state.problem.host_types
+    by_count = state.by_hosts
+    runs = {
+        t: {ci for ci in state.by_partition[p_index] if t in state.classes[ci].fits} for t in types
+    }
+
+    def dominates(u: int, t: int) -> bool:
+        a, b = hts[u], hts[t]
+        return (
+            a.model.max_count is None
+            and a.cpu_cap_m >= b.cpu_cap_m
+            and a.mem_cap_mib >= b.mem_cap_mib
+            and a.vm_cap >= b.vm_cap
+            and runs[u] >= runs[t]
+            and (
+                by_count
+                or (
+                    a.fixed_cost + 1e-9 < b.fixed_cost
+                    and a.model.cores <= b.model.cores  # per-core licences cost no more
+                    and a.model.sockets <= b.model.sockets
+                    and a.energy_per_util_cost / a.model.cores
+                    <= b.energy_per_util_cost / b.model.cores
+                )
+            )
+            and (a.cpu_cap_m, a.mem_cap_mib, -a.fixed_cost, -u)
+            > (b.cpu_cap_m, b.mem_cap_mib, -b.fixed_cost, -t)
+        )
+
+    return [t for t in types if not any(dominates(u, t) for u in types if u != t)]
+
+
+def max_hosts(state: State, p_index: int, t: int) -> int:
+    """How many hosts of type t partition p can use in an optimal plan (for the bound)."""
+    n = sum(state.classes[ci].count for ci in state.by_partition[p_index])
+    cap = state.problem.host_types[t].model.max_count
+    limit = min(n, cap if cap is not None else n)
+    if state.by_hosts:
+        limit = min(limit, math.ceil(state.value[p_index]) if state.separable else n)
+        if not state.separable:
+            limit = min(limit, math.ceil(state.total_value()))
+    return limit
+
+
+def accept(state: State, packing: Packing) -> None:
+    """Keep a packing's partitions where they improve the incumbent (separable) or as a whole."""
+    problem = state.problem
+    by_part: dict[int, list[HostBin]] = defaultdict(list)
+    for b in packing:
+        by_part[b.partition].append(b)
+    if state.separable:
+        for p_index, bins in by_part.items():
+            value = objective_of(problem, bins)
+            if value < state.value[p_index] - 1e-9 * max(1.0, value):
+                state.bins[p_index], state.value[p_index] = bins, value
+        return
+    # Coupled partitions: replace only the partitions the packing covers, if the whole improves.
+    merged = {p: list(state.bins[p]) for p in state.bins}
+    merged.update(by_part)
+    all_bins = [b for p in sorted(merged) for b in merged[p]]
+    if objective_of(problem, all_bins) < state.total_value() - 1e-9:
+        for p_index, bins in merged.items():
+            state.bins[p_index] = bins
+            state.value[p_index] = objective_of(problem, bins)
+
+
+def to_packing(state: State, chosen: list[tuple[Pattern, int]], parts: list[int]) -> Packing:
+    """Fill the chosen patterns with real VMs; over-covered slots are simply left empty."""
+    members = {ci: state.classes[ci].members for p in parts for ci in state.by_partition[p]}
+    used = dict.fromkeys(members, 0)  # members of each class already placed
+    bins = []
+    for p, n in sorted(chosen, key=lambda pn: (pn[0].partition, pn[0].type_index, pn[0].counts)):
+        for _ in range(n):
+            vms: list[int] = []
+            for ci, k in p.counts:
+                vms.extend(members[ci][used[ci] : used[ci] + k])
+                used[ci] = min(used[ci] + k, len(members[ci]))
+            if vms:
+                bins.append(HostBin(p.partition, p.type_index, tuple(sorted(vms))))
+    left = [ci for ci in members if used[ci] < len(members[ci])]
+    if left:  # pragma: no cover - the cover constraints make this impossible
+        raise AssertionError(f"classes left unplaced by the pattern plan: {left}")
+    return tuple(bins)
+
+
+def clip(state: State, p: Pattern, residual: dict[int, int]) -> Pattern | None:
+    counts = {ci: min(k, residual.get(ci, 0)) for ci, k in p.counts}
+    counts = {ci: k for ci, k in counts.items() if k > 0}
+    if not counts:
+        return None
+    if len(counts) == len(p.counts):
+        return (
+            Pattern(p.partition, p.type_index, p.counts, p.cost)
+            if counts == dict(p.counts)
+            else make_pattern(state, p.partition, p.type_index, counts)
+        )
+    return make_pattern(state, p.partition, p.type_index, counts)
