@@ -20,7 +20,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.models import Partition, Problem
+from ortools.linear_solver import pywraplp
+
+from planner.models import Partition, Problem, SizedVM
 
 __all__ = ["Bounds", "l2_bound", "lower_bounds"]
 
@@ -77,7 +79,10 @@ def l2_bound(sizes: Sequence[int], capacity: int) -> int:
 def _partition_hosts(problem: Problem, part: Partition) -> tuple[int, str]:
     if not part.vms:
         return 0, "empty"
-    vms = [problem.vms[i] for i in part.vms]
+    return _host_bound(problem, [problem.vms[i] for i in part.vms])
+
+
+def _host_bound(problem: Problem, vms: list[SizedVM]) -> tuple[int, str]:
     types = problem.host_types
     candidates = {
         "cpu": l2_bound([v.cpu_m for v in vms], max(t.cpu_cap_m for t in types)),
@@ -92,30 +97,85 @@ def _partition_hosts(problem: Problem, part: Partition) -> tuple[int, str]:
 
 
 def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
+    """A lower bound on what the partition's hosts cost: a small LP over host counts.
+
+    Continuous host counts n_t must hold the partition's demand in every dimension (and at
+    least ``hosts`` hosts); for each licence tag, the hosts that carry it (m_tag,t <= n_t)
+    must hold the tagged VMs' demand and pay at least one grant each. Every real plan is a
+    solution of this relaxation, so its optimum is a valid bound; it sees the licence cost
+    of spreading, say, SQL Server VMs over many hosts, which a per-tag minimum cannot.
+    """
     if not part.vms:
         return 0.0
     vms = [problem.vms[i] for i in part.vms]
     types = problem.host_types
-    cpu = sum(v.cpu_m for v in vms)
-    mem = sum(v.mem_mib for v in vms)
-    by_cpu = cpu * min(t.fixed_cost / t.cpu_cap_m for t in types)
-    by_mem = mem * min(t.fixed_cost / t.mem_cap_mib for t in types)
-    by_count = hosts * min(t.fixed_cost for t in types)
-    hardware = max(by_cpu, by_mem, by_count)
-
     years = problem.policy.horizon_years
-    tags = Counter(t for v in vms for t in v.tags)
-    licences = 0.0
-    for tag, n in tags.items():
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        return 0.0
+    inf = solver.infinity()
+    n = [
+        solver.NumVar(0.0, inf if t.model.max_count is None else t.model.max_count, f"n{t.index}")
+        for t in types
+    ]
+
+    def holds(count: list[pywraplp.Variable], members: list[SizedVM]) -> None:
+        needs = (sum(v.cpu_m for v in members), sum(v.mem_mib for v in members), len(members))
+        for d, need in enumerate(needs):
+            row = solver.Constraint(float(need), inf)
+            for x, t in zip(count, types, strict=True):
+                row.SetCoefficient(x, float((t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)[d]))
+
+    holds(n, vms)
+    at_least = solver.Constraint(float(hosts), inf)
+    for x in n:
+        at_least.SetCoefficient(x, 1.0)
+    objective = solver.Objective()
+    for x, t in zip(n, types, strict=True):
+        objective.SetCoefficient(x, t.fixed_cost)
+    for tag in sorted({tag for v in vms for tag in v.tags}):
         options = [
-            lic.cost(t.model, n if lic.unit == "vm" else 1, years)
+            lic for lic in problem.catalog.licences if lic.applies_to == "tagged" and lic.tag == tag
+        ]
+        if not options:
+            continue
+        tagged = [v for v in vms if tag in v.tags]
+        if all(lic.unit == "vm" for lic in options):
+            # Priced per VM: the same whatever the hosts, so a constant.
+            cheapest = min(lic.cost(types[0].model, len(tagged), years) for lic in options)
+            objective.SetOffset(objective.offset() + cheapest)
+            continue
+        m = [solver.NumVar(0.0, inf, f"m_{tag}_{t.index}") for t in types]
+        holds(m, tagged)
+        licensed = solver.Constraint(float(_host_bound(problem, tagged)[0]), inf)
+        for x in m:
+            licensed.SetCoefficient(x, 1.0)
+        for x, y, t in zip(m, n, types, strict=True):
+            row = solver.Constraint(-inf, 0.0)  # m <= n
+            row.SetCoefficient(x, 1.0)
+            row.SetCoefficient(y, -1.0)
+            objective.SetCoefficient(x, min(lic.cost(t.model, 1, years) for lic in options))
+    objective.SetMinimization()
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return 0.0
+    # GLOP's tolerances are ~1e-7 relative; shave a little so the bound stays a bound.
+    return max(0.0, float(objective.Value()) * (1 - 1e-6))
+
+
+def _licence_floor(problem: Problem, part: Partition) -> float:
+    """The least a host pays to hold one grant of every licence tag the partition runs."""
+    years = problem.policy.horizon_years
+    tags = {tag for i in part.vms for tag in problem.vms[i].tags}
+    total = 0.0
+    for tag in tags:
+        costs = [
+            lic.cost(t.model, 1, years)
             for lic in problem.catalog.licences
             if lic.applies_to == "tagged" and lic.tag == tag
-            for t in types
+            for t in problem.host_types
         ]
-        if options:
-            licences += min(options)
-    return hardware + licences
+        total += min(costs, default=0.0)
+    return total
 
 
 def lower_bounds(problem: Problem) -> Bounds:
@@ -130,7 +190,13 @@ def lower_bounds(problem: Problem) -> Bounds:
         rules.append(rule)
         cost += _partition_cost(problem, part, n)
     spares = k * sum(1 for n in hosts if n)
-    spare_cost = spares * min(t.fixed_cost for t in problem.host_types)
+    # Each spare is a host, and holds a licence for every tag its partition runs.
+    cheapest_host = min(t.fixed_cost for t in problem.host_types)
+    spare_cost = sum(
+        k * (cheapest_host + _licence_floor(problem, part))
+        for part, n in zip(problem.partitions, hosts, strict=True)
+        if n
+    )
     return Bounds(
         hosts=sum(hosts) + spares,
         cost=cost + spare_cost,

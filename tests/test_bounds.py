@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.bounds import l2_bound, lower_bounds
+from planner.pipeline import run
 from planner.sizing import build_problem
-from tests.conftest import PURE, catalog, host, inventory, vms
+from tests.conftest import PURE, WIN_STD, catalog, host, inventory, vms
 
 
 def test_l2_counts_items_that_cannot_pair() -> None:
@@ -56,3 +58,15 @@ def test_anti_affinity_group_bound() -> None:
     """Five members of one group need five hosts."""
     b = lower_bounds(build_problem(inventory(*vms(5, group="g")), catalog(), PURE))
     assert (b.hosts, b.partition_rule) == (5, ("anti-affinity group",))
+
+
+def test_cost_bound_counts_a_licence_on_every_host_tagged_vms_need() -> None:
+    """Three Windows VMs that each fill a host need three Windows licences, and the bound knows."""
+    cat = catalog(host(cores=8, mem=16), licences=(WIN_STD,))
+    p = build_problem(inventory(*vms(3, vcpus=6, mem=4, licenses=("windows",))), cat, PURE)
+    b = lower_bounds(p)
+    licence = 16 * 73.5  # 8-core host, 16-core minimum
+    fixed = p.host_types[0].fixed_cost
+    assert b.cost == pytest.approx(3 * (fixed + licence), rel=1e-5)
+    _, plan = run(inventory(*vms(3, vcpus=6, mem=4, licenses=("windows",))), cat, PURE)
+    assert plan.cost.total >= b.cost
