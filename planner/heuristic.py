@@ -23,6 +23,7 @@ from planner.packing import HostBin, Packing, bin_cost, packing_objective
 __all__ = ["first_fit_decreasing"]
 
 UNLIMITED = 1 << 60
+LARGE = 20000  # VMs in a partition above which fewer first-fit variants are tried
 
 
 @dataclass
@@ -65,8 +66,12 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
         classes = _classes(problem, part.vms)
         best: tuple[tuple[int, float, float], list[HostBin], dict[int, str], dict[int, int]]
         best = ((UNLIMITED, 0.0, 0.0), [], {}, remaining)
-        for order in _orders(problem):
-            for pref in _preferences(problem, part.vms):
+        orders, prefs = _orders(problem), _preferences(problem, part.vms)
+        if len(part.vms) > LARGE:
+            # Each variant costs classes x hosts; on large partitions try the likeliest few.
+            orders, prefs = [orders[0], orders[-1]], prefs[:2]
+        for order in orders:
+            for pref in prefs:
                 left = dict(remaining)
                 packed, lost = _pack(problem, p_index, sorted(classes, key=order), pref, left)
                 packed = _right_size(problem, packed, left)
@@ -153,18 +158,24 @@ def _pack(
     pref: list[int],
     remaining: dict[int, int],
 ) -> tuple[list[HostBin], dict[int, str]]:
-    opened: list[_Open] = []
+    opened: list[_Open] = []  # every host bought, in opening order
+    scan: list[_Open] = []  # the ones that may still take a VM, in the same order
     lost: dict[int, str] = {}
     types = problem.host_types
+    # A host with less room than the smallest VM in either dimension is closed for good.
+    min_cpu = min((c.cpu for c in classes), default=0)
+    min_mem = min((c.mem for c in classes), default=0)
     for c in classes:
         todo = list(c.members)
-        for b in opened:
+        closed = False
+        for b in scan:
             if not todo:
                 break
-            take = _room(b, c, todo)
+            take = _room(b, c, len(todo))
             if take:
                 _put(b, c, todo[:take])
                 del todo[:take]
+                closed = closed or b.cpu < min_cpu or b.mem < min_mem or b.count < 1
         while todo:
             t = next((i for i in pref if i in c.fits and remaining[i] > 0), None)
             if t is None:
@@ -175,17 +186,23 @@ def _pack(
             ht = types[t]
             b = _Open(t, ht.cpu_cap_m, ht.mem_cap_mib, ht.vm_cap)
             opened.append(b)
-            take = _room(b, c, todo)
+            scan.append(b)
+            take = _room(b, c, len(todo))
             _put(b, c, todo[:take])
             del todo[:take]
+            closed = closed or b.cpu < min_cpu or b.mem < min_mem or b.count < 1
+        if closed:
+            scan = [b for b in scan if b.cpu >= min_cpu and b.mem >= min_mem and b.count >= 1]
     return [HostBin(p_index, b.type_index, tuple(b.members)) for b in opened], lost
 
 
-def _room(b: _Open, c: _Class, todo: list[int]) -> int:
-    """How many VMs of class ``c`` fit on ``b`` now."""
-    if b.type_index not in c.fits or (c.group and c.group in b.groups):
+def _room(b: _Open, c: _Class, wanted: int) -> int:
+    """How many of ``wanted`` VMs of class ``c`` fit on ``b`` now."""
+    if b.cpu < c.cpu or b.mem < c.mem or b.type_index not in c.fits:
         return 0
-    n = min(len(todo), b.cpu // c.cpu, b.mem // c.mem, b.count)
+    if c.group and c.group in b.groups:
+        return 0
+    n = min(wanted, b.cpu // c.cpu, b.mem // c.mem, b.count)
     return min(n, 1) if c.group else n
 
 
