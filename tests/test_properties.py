@@ -43,6 +43,7 @@ policy_st = st.builds(
     growth=st.sampled_from([0.0, 0.2]),
     include_powered_off=st.booleans(),
     objective=st.sampled_from(["cost", "hosts"]),
+    time_limit_s=st.just(2.0),
 )
 
 
