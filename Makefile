@@ -25,6 +25,14 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+## bench: the benchmarks (about 40 minutes; run nothing else meanwhile); writes BENCHMARKS.md
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.vbp2d --engine planner
+	$(BIN)/python -m benchmarks.vbp2d --engine ffd
+	$(BIN)/python -m benchmarks.vbp2d --engine naive --sizes 25,50
+	$(BIN)/python -m benchmarks.inventories
+	$(BIN)/python -m benchmarks.report
+
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

@@ -1,0 +1,1 @@
+"""Benchmarks of the planner (not part of the test run); see benchmarks/README.md."""

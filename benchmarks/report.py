@@ -1,0 +1,604 @@
+"""Write BENCHMARKS.md from the result CSVs in benchmarks/results/ (never from fresh runs).
+
+    .venv/bin/python -m benchmarks.report            # writes BENCHMARKS.md at the repo root
+
+Every ``vbp2d_*.csv`` is read and merged (a later file's row replaces an earlier one for the
+same engine and instance, so a subset can be re-run on its own); ``inventories.csv`` holds
+the inventory runs. Each CSV's ``.meta.json`` gives the machine, date and command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    fmt_seconds,
+    markdown_table,
+    median,
+    read_csv,
+    read_meta,
+)
+from benchmarks.vbp2d import GRACE_S
+
+__all__ = ["main", "render"]
+
+ENGINE_LABEL = {
+    "planner": "planner (pipeline)",
+    "ffd": "first-fit decreasing",
+    "naive": "naive CP-SAT",
+}
+ENGINE_ORDER = ("planner", "ffd", "naive")
+TARGET_VBP = 0.97
+TARGET_10K_S = 10.0
+TARGET_100K_GAP, TARGET_100K_S = 0.01, 60.0
+
+Row = dict[str, str]
+
+
+def _f(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{100 * num / den:.1f} %" if den else "–"
+
+
+def _hit(r: Row) -> bool:
+    """At the proven optimum, and within the time limit (plus the grace for setup)."""
+    return (
+        r["outcome"] == "ok"
+        and r["at_optimum"] == "1"
+        and _f(r["seconds"]) <= _f(r["time_limit"]) + GRACE_S
+    )
+
+
+def load_vbp(results: Path) -> tuple[dict[str, list[Row]], list[tuple[Path, dict[str, Any]]]]:
+    """vbp2d rows per engine (merged over files, oldest first) and each file's metadata."""
+    files = sorted(results.glob("vbp2d_*.csv"), key=lambda p: p.stat().st_mtime)
+    merged: dict[tuple[str, str], Row] = {}
+    metas = []
+    for path in files:
+        metas.append((path, read_meta(path)))
+        for r in read_csv(path):
+            merged[(r["engine"], r["instance"])] = r
+    by_engine: dict[str, list[Row]] = defaultdict(list)
+    for (engine, _), r in merged.items():
+        by_engine[engine].append(r)
+    for rows in by_engine.values():
+        rows.sort(key=lambda r: (int(r["class"]), int(r["n"]), int(r["k"])))
+    return dict(by_engine), metas
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _machine_section(metas: Sequence[tuple[Path, dict[str, Any]]]) -> str:
+    machines: dict[str, list[str]] = defaultdict(list)
+    shown: dict[str, dict[str, str]] = {}
+    for path, meta in metas:
+        m = meta.get("machine", {})
+        key = repr(sorted((k, v) for k, v in m.items() if not k.startswith("planner_")))
+        machines[key].append(path.name)
+        shown[key] = m
+    out = ["## Machine", ""]
+    for key, names in machines.items():
+        m = shown[key]
+        if len(machines) > 1:
+            out.append(f"Results {', '.join(names)}:")
+            out.append("")
+        out.append(
+            markdown_table(
+                ["", ""],
+                [
+                    ("CPU", m.get("cpu", "?")),
+                    ("cores", m.get("cores", "?")),
+                    ("RAM", m.get("ram", "?")),
+                    ("OS", m.get("os", "?")),
+                    ("Python", m.get("python", "?")),
+                    ("OR-Tools", m.get("ortools", "?")),
+                    ("pandas / pydantic", f"{m.get('pandas', '?')} / {m.get('pydantic', '?')}"),
+                ],
+            )
+        )
+        out.append("")
+    out.append(
+        markdown_table(
+            ["result file", "measured", "planner commit", "instances/cases", "total wall"],
+            [
+                (
+                    f"`{p.name}`",
+                    meta.get("date", "?"),
+                    _commit(meta),
+                    meta.get("options", {}).get("instances", len(read_csv(p))),
+                    fmt_seconds(_f(str(meta.get("options", {}).get("total_wall_s", "")))),
+                )
+                for p, meta in metas
+            ],
+            right="___rr",
+        )
+    )
+    return "\n".join(out)
+
+
+def _commit(meta: dict[str, Any]) -> str:
+    m = meta.get("machine", {})
+    text = str(m.get("planner_commit", "?"))
+    if "planner_sources" in m:
+        text += f", sources {m['planner_sources']}"
+    if meta.get("planner_changed_during_run"):
+        text += " (**planner/ changed during the run**)"
+    return text
+
+
+def _proven(rows: Iterable[Row]) -> list[Row]:
+    return [r for r in rows if r["proven"] == "1"]
+
+
+def _engine_class_table(rows: list[Row]) -> str:
+    body = []
+    groups: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[int(r["class"])].append(r)
+    total: list[Row] = []
+    for cls in sorted(groups):
+        body.append(_class_line(str(cls), groups[cls]))
+        total += groups[cls]
+    body.append(_class_line("**all**", total))
+    return markdown_table(
+        [
+            "class",
+            "instances",
+            "proven optimum known",
+            "at optimum within limit",
+            "%",
+            "status optimal (proven by engine)",
+            "median time",
+            "max time",
+            "timeouts / errors",
+        ],
+        body,
+        right="_rrrrrrrr",
+    )
+
+
+def _class_line(label: str, rows: list[Row]) -> list[str]:
+    proven = _proven(rows)
+    hits = sum(_hit(r) for r in proven)
+    times = [_f(r["seconds"]) for r in rows if r["outcome"] == "ok"]
+    bad = sum(r["outcome"] != "ok" for r in rows)
+    return [
+        label,
+        str(len(rows)),
+        str(len(proven)),
+        str(hits),
+        _pct(hits, len(proven)),
+        str(sum(r["status"] == "optimal" for r in rows)),
+        fmt_seconds(median(times)),
+        fmt_seconds(max(times, default=float("nan"))),
+        str(bad) if bad else "0",
+    ]
+
+
+def _side_by_side(by_engine: dict[str, list[Row]]) -> str:
+    engines = [e for e in ENGINE_ORDER if e in by_engine]
+    index = {e: {r["instance"]: r for r in by_engine[e]} for e in engines}
+    headers = ["class", "n"]
+    for e in engines:
+        headers += [f"{ENGINE_LABEL[e]}: at opt.", "median"]
+    keys = sorted({(int(r["class"]), _nominal(int(r["n"]))) for e in engines for r in by_engine[e]})
+    body = []
+    for cls, n in keys:
+        line = [str(cls), str(n)]
+        for e in engines:
+            rows = [
+                r
+                for r in index[e].values()
+                if int(r["class"]) == cls and _nominal(int(r["n"])) == n
+            ]
+            proven = _proven(rows)
+            hits = sum(_hit(r) for r in proven)
+            times = [_f(r["seconds"]) for r in rows if r["outcome"] == "ok"]
+            shown = f"{hits}/{len(proven)}" if proven else "open"
+            line += [shown if rows else "not run", fmt_seconds(median(times))]
+        body.append(line)
+    # Same-instance comparison: on the instances every engine ran.
+    common = set.intersection(*(set(index[e]) for e in engines)) if engines else set()
+    proven_common = {i for i in common if index[engines[0]][i]["proven"] == "1"}
+    foot = []
+    if len(engines) > 1 and proven_common:
+        parts = []
+        for e in engines:
+            hits = sum(_hit(index[e][i]) for i in proven_common)
+            parts.append(f"{ENGINE_LABEL[e]} {hits} ({_pct(hits, len(proven_common))})")
+        foot.append(
+            f"On the {len(proven_common)} proven instances that every engine ran: "
+            + ", ".join(parts)
+            + "."
+        )
+    right = "__" + "rr" * len(engines)
+    return markdown_table(headers, body, right=right) + ("\n\n" + " ".join(foot) if foot else "")
+
+
+def _nominal(n: int) -> int:
+    return min((25, 50, 100, 200), key=lambda s: abs(s - n))
+
+
+def _open_table(by_engine: dict[str, list[Row]]) -> str:
+    body = []
+    for e in (e for e in ENGINE_ORDER if e in by_engine):
+        rows = [r for r in by_engine[e] if r["proven"] == "0" and r["outcome"] == "ok"]
+        if not rows:
+            continue
+        hosts = [int(r["hosts"]) for r in rows if r["hosts"]]
+        body.append(
+            [
+                ENGINE_LABEL[e],
+                str(len(rows)),
+                str(sum(r["hosts"] != "" and int(r["hosts"]) == int(r["optimum"]) for r in rows)),
+                str(sum(r["hosts"] != "" and int(r["hosts"]) < int(r["optimum"]) for r in rows)),
+                str(sum(hosts)),
+                str(sum(int(r["optimum"]) for r in rows)),
+                str(sum(int(r["lower_bound"]) for r in rows)),
+            ]
+        )
+    if not body:
+        return "No open instance was run."
+    return markdown_table(
+        [
+            "engine",
+            "open instances run",
+            "= best known",
+            "< best known (new best)",
+            "Σ hosts",
+            "Σ best known",
+            "Σ lower bound",
+        ],
+        body,
+        right="_rrrrrr",
+    )
+
+
+def _errors(by_engine: dict[str, list[Row]]) -> list[str]:
+    out = []
+    for e, rows in by_engine.items():
+        for r in rows:
+            if r["error"]:
+                out.append(f"- {ENGINE_LABEL.get(e, e)} {r['instance']}: {r['error']}")
+    return out
+
+
+def _memory_vbp(by_engine: dict[str, list[Row]]) -> str:
+    body = []
+    for e in (e for e in ENGINE_ORDER if e in by_engine):
+        sizes = sorted({_nominal(int(r["n"])) for r in by_engine[e]})
+        for n in sizes:
+            rows = [r for r in by_engine[e] if _nominal(int(r["n"])) == n]
+            peak = [_f(r["peak_rss_mib"]) for r in rows]
+            extra = [_f(r["peak_rss_mib"]) - _f(r["start_rss_mib"]) for r in rows]
+            body.append(
+                [
+                    ENGINE_LABEL[e],
+                    str(n),
+                    str(len(rows)),
+                    _mib(median(peak)),
+                    _mib(max((p for p in peak if not math.isnan(p)), default=math.nan)),
+                    _mib(max((x for x in extra if not math.isnan(x)), default=math.nan)),
+                ]
+            )
+    return markdown_table(
+        [
+            "engine",
+            "n",
+            "instances",
+            "median peak RSS",
+            "max peak RSS",
+            "max growth during the run",
+        ],
+        body,
+        right="_rrrrr",
+    )
+
+
+def _mib(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:,.0f} MiB"
+
+
+def _inventory_section(rows: list[Row]) -> str:
+    body = []
+    for r in rows:
+        if r["outcome"] != "ok":
+            body.append([r["case"], r["objective"], "–", "–", "–", "–", r["outcome"]] + ["–"] * 5)
+            continue
+        cost = r["objective"] == "cost"
+        value = f"{_f(r['objective_value']):,.0f}" if cost else r["objective_value"]
+        bound = f"{_f(r['objective_bound']):,.0f}" if cost else r["objective_bound"]
+        body.append(
+            [
+                r["case"],
+                r["objective"],
+                r["vms"]
+                + (f" ({r['unplaced']} unplaced)" if r["unplaced"] not in ("", "0") else ""),
+                r["distinct_sizes"],
+                f"{r['hosts']} ({r['spares']})",
+                r["lower_bound_hosts"],
+                r["status"],
+                f"{value} / {bound}",
+                f"{100 * _f(r['gap']):.2f} %",
+                fmt_seconds(_f(r["solve_seconds"])) + f" / {_f(r['time_limit']):.0f} s",
+                fmt_seconds(_f(r["run_seconds"])),
+                _mib(_f(r["peak_rss_mib"])),
+            ]
+        )
+    return markdown_table(
+        [
+            "inventory",
+            "objective",
+            "VMs",
+            "distinct sizes",
+            "hosts (spares)",
+            "LB hosts",
+            "status",
+            "objective / bound",
+            "gap",
+            "solve / limit",
+            "whole run",
+            "peak RSS",
+        ],
+        body,
+        right="__rrrr_rrrrr",
+    )
+
+
+def _inventory_notes(rows: list[Row]) -> list[str]:
+    notes = dict.fromkeys(f"- {r['case']}: {r['notes']}" for r in rows if r.get("notes"))
+    errors = dict.fromkeys(
+        f"- {r['case']} ({r['objective']}): {r['error']}" for r in rows if r["error"]
+    )
+    out = []
+    versions = sorted({r.get("planner_sources", "") for r in rows} - {""})
+    if len(versions) > 1:
+        out += [
+            f"**The planner's sources changed during this run**: the cases imported "
+            f"{len(versions)} versions ({', '.join(versions)}; column `planner_sources` of "
+            "`inventories.csv`).",
+            "",
+        ]
+    elif versions:
+        out += [
+            f"Every case imported the planner sources `{versions[0]}` when it started "
+            "(column `planner_sources`).",
+            "",
+        ]
+    if notes:
+        out += ["Input notes:", "", *notes, ""]
+    if errors:
+        out += ["Failures:", "", *errors, ""]
+    return out
+
+
+def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
+    body = []
+    rows = _proven(by_engine.get("planner", []))
+    if rows:
+        hits = sum(_hit(r) for r in rows)
+        full = len(rows) >= 383
+        share = hits / len(rows)
+        verdict = "yes" if share >= TARGET_VBP and full else "no"
+        if share >= TARGET_VBP and not full:
+            verdict = f"not established (only {len(rows)} of 383 run)"
+        engines = ", ".join(sorted({r["engine_name"] for r in rows}))
+        body.append(
+            [
+                "≥ 97 % of the 2-D set at the known optimum within 10 s each",
+                f"{hits}/{len(rows)} proven instances ({100 * share:.1f} %), engine: {engines}",
+                verdict,
+            ]
+        )
+    else:
+        body.append(["≥ 97 % of the 2-D set at the known optimum within 10 s each", "not run", "–"])
+
+    def inv_rows(case: str) -> list[Row]:
+        return [r for r in inv if r["case"] == case]
+
+    tenk = inv_rows("gen-10k")
+    if tenk:
+        parts, ok = [], True
+        for r in tenk:
+            good = (
+                r["outcome"] == "ok"
+                and r["status"] == "optimal"
+                and _f(r["solve_seconds"]) <= TARGET_10K_S + GRACE_S
+            )
+            ok &= good
+            parts.append(
+                f"{r['objective']}: {r['status'] or r['outcome']} in "
+                f"{fmt_seconds(_f(r['solve_seconds']))}, gap {100 * _f(r['gap']):.2f} %"
+            )
+        body.append(
+            ["generated 10k VMs proven optimal in ≤ 10 s", "; ".join(parts), "yes" if ok else "no"]
+        )
+    else:
+        body.append(["generated 10k VMs proven optimal in ≤ 10 s", "not run", "–"])
+    hundredk = inv_rows("gen-100k")
+    if hundredk:
+        parts, ok = [], True
+        for r in hundredk:
+            good = (
+                r["outcome"] == "ok"
+                and _f(r["gap"]) <= TARGET_100K_GAP
+                and _f(r["solve_seconds"]) <= TARGET_100K_S + GRACE_S
+            )
+            ok &= good
+            parts.append(
+                f"{r['objective']}: gap {100 * _f(r['gap']):.2f} % in "
+                f"{fmt_seconds(_f(r['solve_seconds']))} ({r['status'] or r['outcome']})"
+            )
+        body.append(
+            [
+                "generated 100k VMs within 1 % of the lower bound in ≤ 60 s",
+                "; ".join(parts),
+                "yes" if ok else "no",
+            ]
+        )
+    else:
+        body.append(["generated 100k VMs within 1 % of the lower bound in ≤ 60 s", "not run", "–"])
+    return markdown_table(["target (issue)", "measured", "met"], body)
+
+
+def _commands(metas: Sequence[tuple[Path, dict[str, Any]]]) -> str:
+    lines = [meta["command"] for _, meta in metas if meta.get("command")]
+    lines.append(".venv/bin/python -m benchmarks.report")
+    return "```sh\n" + "\n".join(dict.fromkeys(lines)) + "\n```"
+
+
+def _coverage(by_engine: dict[str, list[Row]]) -> str:
+    out = []
+    for e in (e for e in ENGINE_ORDER if e in by_engine):
+        rows = by_engine[e]
+        sizes = sorted({_nominal(int(r["n"])) for r in rows})
+        classes = sorted({int(r["class"]) for r in rows})
+        names = sorted({r["engine_name"] for r in rows if r["engine_name"]})
+        limit = sorted({r["time_limit"] for r in rows})
+        out.append(
+            f"- **{ENGINE_LABEL[e]}** ({', '.join(names) or '?'}): {len(rows)} instances "
+            f"(classes {_ranges(classes)}, n ≈ {', '.join(map(str, sizes))}), "
+            f"time limit {', '.join(limit)} s"
+        )
+    return "\n".join(out)
+
+
+def _ranges(values: list[int]) -> str:
+    if values and values == list(range(values[0], values[-1] + 1)) and len(values) > 2:
+        return f"{values[0]}–{values[-1]}"
+    return ", ".join(map(str, values))
+
+
+# --------------------------------------------------------------------------- document
+
+
+def render(results: Path) -> str:
+    """The whole BENCHMARKS.md text from the CSVs in ``results``."""
+    by_engine, metas = load_vbp(results)
+    inv_path = results / "inventories.csv"
+    inv = read_csv(inv_path) if inv_path.exists() else []
+    if inv:
+        metas.append((inv_path, read_meta(inv_path)))
+    dates = sorted(m.get("date", "") for _, m in metas if m.get("date"))
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `benchmarks/report.py` from the result files in `benchmarks/results/`; do "
+        "not edit by hand. The protocol is in `benchmarks/README.md`: one instance at a time "
+        "(the solver uses both cores), each in a process of its own with a hard timeout; "
+        "CP-SAT with 2 workers.",
+        "",
+        f"Measured {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") + "."
+        if dates
+        else "No results yet.",
+        "",
+        "## Targets",
+        "",
+        _targets(by_engine, inv),
+        "",
+        _machine_section(metas),
+        "",
+        "## Reproduce",
+        "",
+        "From the repository root, with the benchmark data in `../shared/bench` (or "
+        "`PLANNER_BENCH_DIR`):",
+        "",
+        _commands(metas),
+        "",
+        "## 1. 2-D vector bin packing (Caprara & Toth 2001, 400 instances)",
+        "",
+        "Ten classes × n ∈ {25, 50, 100, 200} (class 10: 24, 51, 99, 201) × 10 instances; "
+        "383 have a proven optimum, 17 are open (class 4 n=200 ×7, class 9 n=200 ×10). "
+        "Each instance is given to the planner as its own input objects (one host model with "
+        "the bin's capacity, one VM per item, no hypervisor overhead, no headroom, no N+k), "
+        "so the planner's integer capacities equal the instance's exactly. "
+        f"*At optimum within limit*: the host count equals the proven optimum and the engine "
+        f"call took at most the time limit + {GRACE_S:.0f} s (model building, plan assembly "
+        "and verification); *median/max time*: the engine call's wall time, sizing included "
+        "for the planner. Percentages are over the instances with a proven optimum.",
+        "",
+        "Runs:",
+        "",
+        _coverage(by_engine),
+        "",
+        "### Side by side (instances at the proven optimum within the limit / proven instances)",
+        "",
+        _side_by_side(by_engine) if by_engine else "No vbp2d results.",
+        "",
+    ]
+    for e in (e for e in ENGINE_ORDER if e in by_engine):
+        parts += [f"### {ENGINE_LABEL[e]}, by class", "", _engine_class_table(by_engine[e]), ""]
+    parts += [
+        "### The 17 open instances (no proven optimum)",
+        "",
+        _open_table(by_engine),
+        "",
+    ]
+    errors = _errors(by_engine)
+    if errors:
+        parts += ["### Errors and timeouts", "", *errors, ""]
+    parts += [
+        "## 2. Realistic inventories",
+        "",
+        "Bundled catalog (`data/hosts.csv`, `licenses.csv`, `hypervisors.csv`) and the default "
+        "policy (type 1 hypervisor, 4 vCPU per core, 80 % ceiling, N+1, allocated sizing) "
+        "except the objective and the time limit (10 s; 60 s for 100k VMs). *hosts* include "
+        "the N+1 spares (one per partition: cluster × zone); *gap* is the planner's own "
+        "`Plan.gap` = (value − bound) / value for the objective; *solve* is "
+        "`Plan.solve_seconds` (first-fit, bounds and the exact engine), *whole run* the whole "
+        "`pipeline.run` call (sizing, solve, failure simulation, dedicated baseline, "
+        "verification). The RVTools and "
+        "Bitbrains files are real exports (one synthetic, see the data README); "
+        "`gen-*` come from `benchmarks/generate.py` (seed 0).",
+        "",
+        _inventory_section(inv) if inv else "Not run.",
+        "",
+        *_inventory_notes(inv),
+        "## 3. Peak memory",
+        "",
+        "Inventories: the peak RSS of a fresh interpreter per case (table above), which is what "
+        "a user's `planner` process would show. 2-D instances run in processes forked from a "
+        "server that has imported the planner and OR-Tools: their peak RSS counts shared "
+        "library pages only once touched, so it understates a standalone run by part of the "
+        "import footprint (a fresh interpreter with those imports alone peaks at "
+        f"{_footprint(metas)}); *growth* is peak minus the RSS at the start of the run.",
+        "",
+        _memory_vbp(by_engine) if by_engine else "No vbp2d results.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _footprint(metas: Sequence[tuple[Path, dict[str, Any]]]) -> str:
+    values = [_f(str(m.get("options", {}).get("import_footprint_mib", ""))) for _, m in metas]
+    values = [v for v in values if not math.isnan(v)]
+    return _mib(max(values)) if values else "about 130 MiB"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: render BENCHMARKS.md from benchmarks/results/."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    args = ap.parse_args(argv)
+    args.out.write_text(render(args.results))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
