@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from planner.models import VM, Catalog, HostModel, HypervisorProfile, Inventory, Licence, Policy
 
@@ -106,3 +108,20 @@ def bench() -> Path:
     if not BENCH.is_dir():
         pytest.skip(f"benchmark data not found at {BENCH}")
     return BENCH
+
+
+def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    """A workbook with the given sheets (rows as lists; ``None`` is an empty cell)."""
+    wb = Workbook()
+    default = wb.active
+    assert default is not None
+    wb.remove(default)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    ws.cell(row=r, column=c, value=value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

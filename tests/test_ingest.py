@@ -13,12 +13,12 @@ from textwrap import dedent
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 
 from planner import ingest
 from planner.errors import InputError
 from planner.ingest import FORMATS, detect_format, infer_licence_tags, read_inventory
 from planner.models import Inventory
+from tests.conftest import xlsx_bytes
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "data" / "inventories"
@@ -30,23 +30,6 @@ BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "inventories"
 def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
     """An inline CSV as the bytes an upload would carry."""
     return dedent(text).lstrip("\n").encode(encoding)
-
-
-def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    """A workbook with the given sheets (rows as lists; ``None`` is an empty cell)."""
-    wb = Workbook()
-    default = wb.active
-    assert default is not None
-    wb.remove(default)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    ws.cell(row=r, column=c, value=value)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def issues_of(excinfo: pytest.ExceptionInfo[InputError]) -> list[tuple[int | None, str | None]]:

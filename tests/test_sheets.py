@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from planner.catalog import load_hosts
 from planner.errors import InputError
 from planner.ingest import read_inventory
 from planner.sheets import Sheet, cell_text, overflow_issue, read_sheet
-
-
-def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
-    """A workbook with the given sheets (rows as lists; ``None`` is an empty cell)."""
-    wb = Workbook()
-    default = wb.active
-    assert default is not None
-    wb.remove(default)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    ws.cell(row=r, column=c, value=value)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+from tests.conftest import xlsx_bytes
 
 
 def rule_of(data: bytes, name: str = "f.csv") -> str:

@@ -57,13 +57,7 @@ def greedy_columns(
     ``avail`` limits the VMs of each class (the residual of a dive); default: the class count.
     """
     ht = state.problem.host_types[t]
-    items = [
-        ci
-        for ci in state.by_partition[p_index]
-        if t in state.classes[ci].fits
-        and duals[ci] > EPS
-        and (avail is None or avail.get(ci, 0) > 0)
-    ]
+    items = _priceable(state, p_index, t, duals, avail)
     if not items:
         return []
     cls = state.classes
@@ -264,13 +258,7 @@ def dp_columns(
     bound on the pricing value (from the rounded-down grid, variable costs left out: a
     relaxation), and whether the grid is exact (then the bound is the exact value).
     """
-    items = [
-        ci
-        for ci in state.by_partition[p_index]
-        if t in state.classes[ci].fits
-        and duals[ci] > EPS
-        and (avail is None or avail.get(ci, 0) > 0)
-    ]
+    items = _priceable(state, p_index, t, duals, avail)
     if not items:
         return [], 0.0, True
     steps = _dp_steps(state, items, t, avail)
@@ -427,3 +415,16 @@ def _cost_terms(
         m.add_min_equality(capped, [load, cores_m])
         terms.append(capped * per_m)
     return cp_model.LinearExpr.sum(terms), rounding
+
+
+def _priceable(
+    state: State, p_index: int, t: int, duals: list[float], avail: dict[int, int] | None
+) -> list[int]:
+    """Classes of the partition that type t can run, with a positive dual and VMs left."""
+    return [
+        ci
+        for ci in state.by_partition[p_index]
+        if t in state.classes[ci].fits
+        and duals[ci] > EPS
+        and (avail is None or avail.get(ci, 0) > 0)
+    ]
