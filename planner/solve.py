@@ -114,6 +114,7 @@ def assemble(
     spares, spare_notes = _spares(problem, packing, len(active))
     notes += spare_notes
     hosts = tuple(active + spares)
+    notes += _island_notes(problem, hosts, bounds)
     unplaced = problem.unplaced + tuple(
         Unplaced(vm=problem.vms[i].name, reason=r) for i, r in sorted(failed.items())
     )
@@ -143,6 +144,50 @@ def assemble(
     if problems:
         raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
     return plan
+
+
+def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -> list[str]:
+    """Say whether isolating cluster-scoped licences (Oracle) on their own hosts pays off.
+
+    The alternative, running those VMs in their cluster, licenses every host of it, spares
+    included: at least (the cluster's host bound + k) times the cheapest grant. The island's
+    actual cost, its spares included, is compared with that floor.
+    """
+    notes = []
+    years = problem.policy.horizon_years
+    for part in problem.partitions:
+        if not part.island:
+            continue
+        island = sum(h.cost.total for h in hosts if h.partition == part.key)
+        rest = [
+            n
+            for p, n in zip(problem.partitions, bounds.partition_hosts, strict=True)
+            if (p.cluster, p.zone, p.island) == (part.cluster, part.zone, "")
+        ]
+        if not rest or not rest[0]:
+            continue
+        grant = sum(
+            min(
+                (
+                    lic.cost(t.model, 1, years)
+                    for lic in problem.catalog.licences
+                    if lic.applies_to == "tagged" and lic.tag == tag
+                    for t in problem.host_types
+                ),
+                default=0.0,
+            )
+            for tag in part.island.split(",")
+        )
+        # The cluster's own spares would carry the licence too (they cover every tag).
+        licensed = rest[0] + problem.policy.ha_host_failures
+        floor = licensed * grant
+        verdict = "cheaper" if island <= floor else "not shown to be cheaper"
+        notes.append(
+            f"{part.key}: the isolated hosts cost {island:,.0f} in all; licensing "
+            f"'{part.island}' on the rest of the cluster instead would cost at least "
+            f"{floor:,.0f} ({licensed} hosts x {grant:,.0f}), so isolating is {verdict}"
+        )
+    return notes
 
 
 def _partitions_used(packing: Packing) -> int:

@@ -153,3 +153,16 @@ def test_dedicated_baseline_pays_licence_minimums_and_no_hypervisor() -> None:
     assert base.server_count == 1
     assert base.cost.licences == 16 * 73.5
     assert base.cost.hardware == 1000.0
+
+
+def test_isolating_a_cluster_scoped_licence_is_priced_against_licensing_the_cluster() -> None:
+    """One Oracle VM on its own host beats licensing the five hosts the others need."""
+    oracle = WIN_STD.model_copy(
+        update={"name": "Oracle", "family": "oracle", "tag": "oracle", "scope": "cluster",
+                "vms_per_grant": 0, "price": 1000.0}
+    )  # fmt: skip
+    inv = inventory(*vms(20), *vms(1, prefix="ora", licenses=("oracle",)))
+    _, plan = run(inv, catalog(licences=(oracle,)), PURE)
+    (note,) = [n for n in plan.notes if "isolating is" in n]
+    assert "oracle island" in note and "isolating is cheaper" in note
+    assert "(5 hosts x 16,000)" in note  # 40 vCPUs need 5 hosts; 16 licensed cores each
