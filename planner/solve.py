@@ -68,7 +68,7 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
 
         # time_limit_s bounds the whole solve: keep back what assembling the plan will take.
         budget = problem.policy.time_limit_s - _since(start) - _assembly_reserve(problem)
-        result = improve(problem, packing, max(0.0, budget), report)
+        result = improve(problem, packing, max(0.0, budget), report, bounds)
         engine = "column generation + CP-SAT"
         packing, proven = result.packing, result.proven
         active_bound = max(cheap, result.bound)

@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from planner.bounds import Bounds
 from planner.exact.classes import (
     Progress,
     State,
@@ -81,11 +82,13 @@ def improve(
     incumbent: Packing,
     time_limit: float,
     progress: Progress | None = None,
+    bounds: Bounds | None = None,
 ) -> ExactResult:
     """Lower bound by column generation, then the best plan CP-SAT finds.
 
     ``incumbent`` (first-fit decreasing) is a column set and the warm start: the result is
-    never worse than it. ``time_limit`` is in seconds, for all phases together.
+    never worse than it. ``time_limit`` is in seconds, for all phases together. ``bounds``
+    are the cheap lower bounds when the caller has them already.
     """
     start = time.perf_counter()
     # Keep a margin for model building after a phase's deadline and for the plan's assembly.
@@ -103,7 +106,7 @@ def improve(
     for p_index, bins in bins_of.items():
         state.bins[p_index] = bins
         state.value[p_index] = objective_of(problem, bins)
-    set_cheap_bounds(state)
+    set_cheap_bounds(state, bounds)
     add_singletons(state)
     state.lp = Master(state, state.patterns)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from planner.bounds import lower_bounds
+from planner.bounds import Bounds, lower_bounds
 from planner.costs import licence_for_tag
 from planner.models import Problem
 from planner.packing import HostBin, Packing, packing_objective
@@ -167,9 +167,13 @@ def objective_of(problem: Problem, packing: Sequence[HostBin]) -> float:
     return packing_objective(problem, [b for b in packing if b.vms])[0]
 
 
-def set_cheap_bounds(state: State) -> None:
-    """Start from the cheap bounds: per partition for the host count, total for the cost."""
-    b = lower_bounds(state.problem)
+def set_cheap_bounds(state: State, b: Bounds | None = None) -> None:
+    """Start from the cheap bounds: per partition for the host count, total for the cost.
+
+    ``b`` are the bounds when the caller has computed them already.
+    """
+    if b is None:
+        b = lower_bounds(state.problem)
     if state.by_hosts:
         for p_index in state.by_partition:
             state.bound[p_index] = float(b.partition_hosts[p_index])
