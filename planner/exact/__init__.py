@@ -42,6 +42,7 @@ from planner.exact.classes import (
     proven,
     set_cheap_bounds,
 )
+from planner.exact.enumerate import enumerate_phase
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
 from planner.exact.search import (
@@ -58,6 +59,7 @@ __all__ = ["ExactResult", "Progress", "improve"]
 CG_SHARE = 0.5  # share of the budget column generation may use before the integer phases
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.1  # share of the budget of the local search after column generation
+ENUM_SHARE = 0.75  # the enumeration may run until this share of the budget
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def improve(
     if not proven(state):  # now aiming at the column-generation bound
         empty_hosts(state, _open(state), time.perf_counter() + LS_SHARE * time_limit)
 
+    if not proven(state):  # tight bounds: the hosts of a plan at the bound, enumerated
+        enumerate_phase(state, start + ENUM_SHARE * time_limit)
     if not proven(state):
         parts = _open(state)
         dived = dive(state, parts, start + 0.7 * time_limit, DIVE_BACKTRACKS)

@@ -28,6 +28,7 @@ from planner.exact.classes import (
     proven,
     types_of,
 )
+from planner.exact.enumerate import applies, bb_columns
 from planner.exact.pricing import dp_columns, exact_columns, greedy_columns
 
 __all__ = ["Master", "column_generation", "exchanges", "update_bounds"]
@@ -146,7 +147,12 @@ def column_generation(state: State, cg_deadline: float) -> tuple[bool, int]:
         all_exact = True
         for p_index in active:
             for t in types_of(state, p_index):
-                if state.by_hosts:
+                exact = False
+                if applies(state):  # branch and bound: exact in milliseconds
+                    cols, values[p_index, t], exact = bb_columns(state, p_index, t, duals)
+                if exact:
+                    pass
+                elif state.by_hosts:
                     cols, values[p_index, t], exact = dp_columns(state, p_index, t, duals, mu[t])
                 else:  # licences and energy: the grid knows nothing of them
                     cols, values[p_index, t], exact = [], math.inf, False

@@ -30,6 +30,7 @@ from planner.exact.classes import (
     to_packing,
     types_of,
 )
+from planner.exact.enumerate import applies, bb_columns
 from planner.exact.master import Master
 from planner.exact.pricing import add_capacity, greedy_columns
 from planner.packing import HostBin, Packing
@@ -134,6 +135,19 @@ def _dive_step(
                         added += 1
                     if col.key() not in lp.keys:
                         lp.add(col)
+        if not added and applies(state):  # exact pricing of the residual
+            for p_index in parts:
+                for t in types_of(state, p_index):
+                    if t in caps and caps[t] <= 0:
+                        continue
+                    cols, value, _ = bb_columns(state, p_index, t, duals, residual)
+                    if value + mu[t] <= 1.0 + 1e-9:
+                        continue
+                    for col in cols:
+                        state.add(col)
+                        if col.key() not in lp.keys:
+                            lp.add(col)
+                            added += 1
         if not added:
             break
     order = sorted(

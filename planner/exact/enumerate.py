@@ -1,0 +1,535 @@
+"""Exact knapsacks on host patterns, compiled with Numba: pricing, enumeration, exact cover.
+
+For the host count (every host costs the same) three searches over VM classes share one
+depth-first scheme (classes by dual value per unit of size, bounded by the fractional
+knapsack of CPU/capacity + memory/capacity):
+
+- ``bb_columns``: the host pattern of highest dual value (branch and bound), plus further
+  columns of negative reduced cost: exact pricing for column generation in milliseconds;
+- ``enumerate_phase``: take dual values pi >= 0 feasible for the LP dual (every pattern a has
+  sum_c pi_c a_c <= 1: the LP duals scaled down by the best pricing value). For any plan x of
+  T hosts covering the VMs,
+
+      T = sum_p x_p = sum_p x_p rc_p + sum_p x_p sum_c pi_c a_cp
+        >= sum_p x_p rc_p + sum_c pi_c n_c,    rc_p = 1 - sum_c pi_c a_cp >= 0,
+
+  so every host of such a plan has rc_p <= G = T - pi.n and their reduced costs add up to
+  at most G (and a VM whose pi exceeds G is never covered twice). When the bound is tight
+  (G small) few patterns qualify: all are listed, then Knuth's algorithm X with counts looks
+  for T of them covering every VM exactly. A complete search that finds none proves T hosts
+  are not enough: the bound rises to T + 1.
+
+Anti-affinity (one member of a group per host), the VM-slot limit and the models a VM fits
+are respected; the enumeration runs for partitions with a single model worth buying.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from numba import njit
+
+from planner.exact.classes import (
+    Pattern,
+    State,
+    accept,
+    fit_count,
+    make_pattern,
+    to_packing,
+    types_of,
+)
+from planner.exact.pricing import dp_columns, exact_columns
+
+__all__ = ["MAX_PATTERNS", "applies", "bb_columns", "enumerate_phase"]
+
+BB_NODES = 2_000_000  # branch-and-bound nodes one pricing may visit (about 0.2 s)
+BB_EXTRA = 30  # further columns of negative reduced cost one pricing returns
+ENUM_NODES_PER_S = 20_000_000  # nodes the enumeration visits per second (measured)
+COVER_WORK_PER_S = 100_000_000  # pattern entries algorithm X touches per second
+MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up on completeness
+
+
+@njit(cache=True)
+def _surrogate(pi, dem, most, cap):  # type: ignore[no-untyped-def]
+    """Prefix sums for the Dantzig bound of the surrogate knapsack (CPU/cap + memory/cap,
+    capacity 2): classes must be sorted by pi / surrogate size, decreasing."""
+    n = pi.shape[0]
+    size = np.zeros(n)
+    pre_s = np.zeros(n + 1)
+    pre_v = np.zeros(n + 1)
+    for j in range(n):
+        size[j] = dem[j, 0] / cap[0] + dem[j, 1] / cap[1]
+        pre_s[j + 1] = pre_s[j] + size[j] * most[j]
+        pre_v[j + 1] = pre_v[j] + pi[j] * most[j]
+    return size, pre_s, pre_v
+
+
+@njit(cache=True)
+def _dantzig(j, room, pi, size, pre_s, pre_v):  # type: ignore[no-untyped-def]
+    """Most dual value classes j.. can add in surrogate room ``room`` (fractional)."""
+    n = pi.shape[0]
+    target = pre_s[j] + room
+    if target >= pre_s[n]:
+        return pre_v[n] - pre_v[j]
+    r = np.searchsorted(pre_s, target, side="right") - 1  # pre_s[r] <= target < pre_s[r+1]
+    r = max(r, j)
+    return pre_v[r] - pre_v[j] + (target - pre_s[r]) * (pi[r] / size[r])
+
+
+@njit(cache=True)
+def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, node_limit):  # type: ignore[no-untyped-def]
+    """Every pattern (multiplicity per class, at most ``most``) that fits ``cap`` and whose
+    dual value sum pi_c k_c is at least ``floor_value``, written as a sparse list into the
+    ``out_*`` arrays. Returns (patterns listed, complete): not complete when they are full."""
+    n = pi.shape[0]
+    dims = dem.shape[1]
+    max_out = out_ptr.shape[0] - 1
+    # What classes j.. can still add with capacity r left: min over d of r_d * best ratio_d.
+    ratio = np.zeros((n + 1, dims))
+    suffix = np.zeros(n + 1)
+    for j in range(n - 1, -1, -1):
+        suffix[j] = suffix[j + 1] + pi[j] * most[j]
+        for d in range(dims):
+            ratio[j, d] = max(ratio[j + 1, d], pi[j] / max(dem[j, d], 1))
+    size, pre_s, pre_v = _surrogate(pi, dem, most, cap)
+    k = np.full(n, -1, dtype=np.int64)
+    gused = np.zeros(max(1, grp.max() + 1) if n else 1, dtype=np.int64)  # members per group
+    left = cap.copy()
+    value = 0.0
+    n_out = 0
+    n_items = 0
+    out_ptr[0] = 0
+    nodes = 0
+    j = 0
+    while True:
+        nodes += 1
+        if nodes > node_limit:
+            return n_out, False
+        if j == n:
+            if value >= floor_value - 1e-12:
+                if n_out >= max_out:
+                    return n_out, False
+                for q in range(n):
+                    if k[q] > 0:
+                        if n_items >= out_cls.shape[0]:
+                            return n_out, False
+                        out_cls[n_items] = q
+                        out_k[n_items] = k[q]
+                        n_items += 1
+                n_out += 1
+                out_ptr[n_out] = n_items
+            j -= 1
+        else:
+            if k[j] == -1:  # enter class j with as many VMs as fit
+                m = most[j]
+                for d in range(dims):
+                    if dem[j, d] > 0:
+                        m = min(m, left[d] // dem[j, d])
+                if grp[j] >= 0:  # anti-affinity: one member of a group per host
+                    m = min(m, 1 - gused[grp[j]])
+                    gused[grp[j]] += m
+                k[j] = m
+                for d in range(dims):
+                    left[d] -= dem[j, d] * m
+                value += pi[j] * m
+            bound = suffix[j + 1]
+            for d in range(dims):
+                bound = min(bound, left[d] * ratio[j + 1, d])
+            room = left[0] / cap[0] + left[1] / cap[1]
+            bound = min(bound, _dantzig(j + 1, room, pi, size, pre_s, pre_v))
+            if value + bound >= floor_value - 1e-12:
+                j += 1
+                continue
+        # one VM fewer of the deepest class that has one; levels left behind are reset
+        while j >= 0:
+            if k[j] > 0:
+                k[j] -= 1
+                if grp[j] >= 0:
+                    gused[grp[j]] -= 1
+                for d in range(dims):
+                    left[d] += dem[j, d]
+                value -= pi[j]
+                break
+            k[j] = -1
+            j -= 1
+        if j < 0:
+            return n_out, True
+
+
+@njit(cache=True)
+def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyped-def]
+    """The pattern of highest dual value (branch and bound, classes sorted by density):
+    (value, multiplicities, proven). ``proven`` is False when the node limit cut the search
+    short; the value is then only a lower bound on the best."""
+    n = pi.shape[0]
+    dims = dem.shape[1]
+    ratio = np.zeros((n + 1, dims))
+    suffix = np.zeros(n + 1)
+    for j in range(n - 1, -1, -1):
+        suffix[j] = suffix[j + 1] + pi[j] * most[j]
+        for d in range(dims):
+            ratio[j, d] = max(ratio[j + 1, d], pi[j] / max(dem[j, d], 1))
+    size, pre_s, pre_v = _surrogate(pi, dem, most, cap)
+    k = np.full(n, -1, dtype=np.int64)
+    gused = np.zeros(max(1, grp.max() + 1) if n else 1, dtype=np.int64)  # members per group
+    best_k = np.zeros(n, dtype=np.int64)
+    best = 0.0
+    left = cap.copy()
+    value = 0.0
+    nodes = 0
+    j = 0
+    while True:
+        nodes += 1
+        if nodes > node_limit:
+            return best, best_k, False
+        if j == n:
+            if value > best + 1e-12:
+                best = value
+                for q in range(n):
+                    best_k[q] = max(k[q], 0)
+            j -= 1
+        else:
+            if k[j] == -1:
+                m = most[j]
+                for d in range(dims):
+                    if dem[j, d] > 0:
+                        m = min(m, left[d] // dem[j, d])
+                if grp[j] >= 0:  # anti-affinity: one member of a group per host
+                    m = min(m, 1 - gused[grp[j]])
+                    gused[grp[j]] += m
+                k[j] = m
+                for d in range(dims):
+                    left[d] -= dem[j, d] * m
+                value += pi[j] * m
+            bound = suffix[j + 1]
+            for d in range(dims):
+                bound = min(bound, left[d] * ratio[j + 1, d])
+            room = left[0] / cap[0] + left[1] / cap[1]
+            bound = min(bound, _dantzig(j + 1, room, pi, size, pre_s, pre_v))
+            if value + bound > best + 1e-12:
+                j += 1
+                continue
+            if value > best + 1e-12:
+                best = value
+                for q in range(n):
+                    best_k[q] = max(k[q], 0) if q <= j else 0
+        while j >= 0:
+            if k[j] > 0:
+                k[j] -= 1
+                if grp[j] >= 0:
+                    gused[grp[j]] -= 1
+                for d in range(dims):
+                    left[d] += dem[j, d]
+                value -= pi[j]
+                break
+            k[j] = -1
+            j -= 1
+        if j < 0:
+            return best, best_k, True
+
+
+@njit(cache=True)
+def _exact_cover(ptr, pcls, pk, rc, need, hosts, gap, work_limit):  # type: ignore[no-untyped-def]
+    """Choose at most ``hosts`` patterns (with repetition) that cover every class exactly
+    ``need`` times with reduced costs summing to at most ``gap``: Knuth's algorithm X with
+    counts (the class with the fewest usable patterns first; patterns in the given order).
+
+    Returns (status, multiplicity per pattern): 1 found, 0 none exists, -1 out of work
+    (``work_limit`` counts the pattern entries the search touches).
+    """
+    n_pat = ptr.shape[0] - 1
+    n_cls = need.shape[0]
+    # patterns of each class (CSR)
+    deg = np.zeros(n_cls + 1, dtype=np.int64)
+    for q in range(ptr[n_pat]):
+        deg[pcls[q] + 1] += 1
+    for c in range(n_cls):
+        deg[c + 1] += deg[c]
+    by_cls = np.zeros(ptr[n_pat], dtype=np.int64)
+    by_k = np.zeros(ptr[n_pat], dtype=np.int64)
+    fill = deg[:-1].copy()
+    for p in range(n_pat):
+        for q in range(ptr[p], ptr[p + 1]):
+            c = pcls[q]
+            by_cls[fill[c]] = p
+            by_k[fill[c]] = pk[q]
+            fill[c] += 1
+    left = need.copy()
+    dead = np.zeros(n_pat, dtype=np.int64)  # reasons a pattern cannot be used now
+    alive = np.zeros(n_cls, dtype=np.int64)  # usable patterns per class
+    for p in range(n_pat):
+        for q in range(ptr[p], ptr[p + 1]):
+            if pk[q] > left[pcls[q]]:
+                dead[p] += 1
+    for p in range(n_pat):
+        if dead[p] == 0:
+            for q in range(ptr[p], ptr[p + 1]):
+                alive[pcls[q]] += 1
+    used = np.zeros(n_pat, dtype=np.int64)
+    stack_p = np.zeros(hosts + 1, dtype=np.int64)  # pattern chosen at each depth
+    stack_c = np.zeros(hosts + 1, dtype=np.int64)  # class branched on at each depth
+    stack_i = np.zeros(hosts + 1, dtype=np.int64)  # position in that class's list
+    depth = 0
+    spent = 0.0
+    work = 0
+    remaining = 0
+    for c in range(n_cls):
+        remaining += left[c]
+    choosing = True
+    while True:
+        if choosing:
+            if work > work_limit:
+                return -1, used
+            if remaining == 0:
+                return 1, used
+            best_c, best_n = -1, 1 << 60
+            work += n_cls
+            for c in range(n_cls):
+                if left[c] > 0 and alive[c] < best_n:
+                    best_c, best_n = c, alive[c]
+            if best_n == 0 or depth >= hosts:
+                choosing = False  # dead end: backtrack
+            else:
+                stack_c[depth] = best_c
+                stack_i[depth] = deg[best_c]
+        # find the next usable pattern for the class at this depth, else go up
+        if not choosing:
+            if depth == 0:
+                return 0, used
+            depth -= 1
+            p = stack_p[depth]
+            # undo pattern p
+            used[p] -= 1
+            spent -= rc[p]
+            for q in range(ptr[p], ptr[p + 1]):
+                c = pcls[q]
+                old = left[c]
+                left[c] = old + pk[q]
+                remaining += pk[q]
+                work += deg[c + 1] - deg[c]
+                for r in range(deg[c], deg[c + 1]):
+                    if by_k[r] > old and by_k[r] <= left[c]:
+                        pp = by_cls[r]
+                        dead[pp] -= 1
+                        if dead[pp] == 0:
+                            for q2 in range(ptr[pp], ptr[pp + 1]):
+                                alive[pcls[q2]] += 1
+            stack_i[depth] += 1
+        c = stack_c[depth]
+        found = -1
+        while stack_i[depth] < deg[c + 1]:
+            r = stack_i[depth]
+            pp = by_cls[r]
+            if dead[pp] == 0 and spent + rc[pp] <= gap + 1e-9:
+                found = pp
+                break
+            stack_i[depth] += 1
+            work += 1
+        if found < 0:
+            choosing = False
+            continue
+        # apply pattern found
+        p = found
+        stack_p[depth] = p
+        used[p] += 1
+        spent += rc[p]
+        for q in range(ptr[p], ptr[p + 1]):
+            c2 = pcls[q]
+            old = left[c2]
+            left[c2] = old - pk[q]
+            remaining -= pk[q]
+            work += deg[c2 + 1] - deg[c2]
+            for r in range(deg[c2], deg[c2 + 1]):
+                if by_k[r] <= old and by_k[r] > left[c2]:
+                    pp = by_cls[r]
+                    if dead[pp] == 0:
+                        for q2 in range(ptr[pp], ptr[pp + 1]):
+                            alive[pcls[q2]] -= 1
+                    dead[pp] += 1
+        depth += 1
+        choosing = True
+
+
+def _arrays(
+    state: State, p_index: int, t: int
+) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The partition's classes, their demands (CPU, memory, one slot), most VMs per host,
+    anti-affinity group numbers (-1: none), and the host's capacity."""
+    cls = state.classes
+    items = state.by_partition[p_index]
+    ht = state.problem.host_types[t]
+    dem = np.array([[cls[ci].cpu, cls[ci].mem, 1] for ci in items], dtype=np.int64)
+    most = np.array(
+        [fit_count(state, ci, t) if t in cls[ci].fits else 0 for ci in items], dtype=np.int64
+    )
+    numbers: dict[str, int] = {}
+    grp = np.array(
+        [numbers.setdefault(cls[ci].group, len(numbers)) if cls[ci].group else -1 for ci in items],
+        dtype=np.int64,
+    )
+    cap = np.array([ht.cpu_cap_m, ht.mem_cap_mib, ht.vm_cap], dtype=np.int64)
+    return items, dem, most, grp, cap
+
+
+def applies(state: State) -> bool:
+    """Branch and bound prices exactly: the host count (every host costs the same)."""
+    return state.by_hosts
+
+
+def bb_columns(
+    state: State,
+    p_index: int,
+    t: int,
+    duals: list[float],
+    avail: dict[int, int] | None = None,
+) -> tuple[list[Pattern], float, bool]:
+    """The pattern of highest dual value on a host of type t by branch and bound: (columns,
+    value, exact). Not exact when the node limit stopped the search. ``avail`` limits the
+    VMs of each class (the residual of a dive)."""
+    items, dem, most, grp, cap = _arrays(state, p_index, t)
+    if avail is not None:
+        most = np.minimum(most, np.array([avail.get(ci, 0) for ci in items], dtype=np.int64))
+    pi = np.array([max(0.0, duals[ci]) for ci in items])
+    keep = (pi > 0) & (most > 0)
+    if not keep.any():
+        return [], 0.0, True
+    idx = np.flatnonzero(keep)
+    density = pi[idx] / (dem[idx, 0] / cap[0] + dem[idx, 1] / cap[1])
+    idx = idx[np.argsort(-density, kind="stable")]
+    value, ks, exact = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, BB_NODES)
+    counts = {items[idx[q]]: int(ks[q]) for q in range(len(idx)) if ks[q] > 0}
+    cols = [make_pattern(state, p_index, t, counts)] if counts else []
+    if value > 1.0 + 1e-9:  # more columns of negative reduced cost: fewer LP rounds
+        floor = 1.0 + 0.3 * (value - 1.0)
+        out_ptr = np.zeros(BB_EXTRA + 1, dtype=np.int64)
+        out_cls = np.zeros(BB_EXTRA * len(idx), dtype=np.int64)
+        out_k = np.zeros(BB_EXTRA * len(idx), dtype=np.int64)
+        n_out, _ = _enumerate(
+            pi[idx], dem[idx], most[idx], grp[idx], cap, floor, out_ptr, out_cls, out_k, BB_NODES
+        )
+        for j in range(n_out):
+            extra = {
+                items[idx[out_cls[q]]]: int(out_k[q]) for q in range(out_ptr[j], out_ptr[j + 1])
+            }
+            cols.append(make_pattern(state, p_index, t, extra))
+    return cols, float(value), bool(exact)
+
+
+def _max_value(state: State, p_index: int, t: int, duals: list[float], deadline: float) -> float:
+    """An upper bound on the best pattern's dual value (exact pricing), or inf."""
+    cols, value, exact = bb_columns(state, p_index, t, duals)
+    for col in cols:
+        state.add(col)
+    if exact:
+        return value
+    cols, value, exact = dp_columns(state, p_index, t, duals, 0.0)
+    for col in cols:
+        state.add(col)
+    if exact:
+        return value
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0.05:
+        return math.inf
+    hint = dict(cols[0].counts) if cols else None
+    cols, bound, _ = exact_columns(state, p_index, t, duals, 0.0, remaining, hint)
+    for col in cols:
+        state.add(col)
+    return min(value, bound)
+
+
+def enumerate_phase(state: State, deadline: float) -> None:
+    """For each open single-model partition (host count): find a plan of one host fewer
+    among the enumerated patterns, or prove there is none; repeat while it succeeds."""
+    if not (state.by_hosts and state.separable) or state.lp is None:
+        return
+    for p_index in sorted(state.by_partition):
+        types = types_of(state, p_index)
+        if len(types) != 1:
+            continue
+        t = types[0]
+        while not state.done(p_index) and deadline - time.perf_counter() > 0.05:
+            outcome = _try_fewer(state, p_index, t, deadline)
+            if outcome != "found":
+                break
+
+
+def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
+    """One round: "found" (a plan of value - 1 hosts), "proven" (none exists), or "open"."""
+    assert state.lp is not None
+    solved = state.lp.solve()
+    if solved is None:
+        return "open"
+    _, duals, _, _ = solved
+    cls = state.classes
+    items, dem, most, grp, cap = _arrays(state, p_index, t)
+    v = _max_value(state, p_index, t, duals, deadline)
+    if not math.isfinite(v) or v <= 0:
+        return "open"
+    theta = 1.0 / max(v, 1.0)  # scaled duals: every pattern's value is at most 1
+    pi = np.array([duals[ci] * theta for ci in items])
+    counts = np.array([cls[ci].count for ci in items], dtype=np.int64)
+    hosts = int(state.rounded(state.bound.get(p_index, 0.0)))  # aim at the bound itself
+    gap = hosts - float(pi @ counts)
+    if gap < -1e-9:
+        _raise_bound(state, p_index, hosts + 1)
+        return "proven"
+    density = pi / (dem[:, 0] / cap[0] + dem[:, 1] / cap[1])
+    order = np.argsort(-density, kind="stable")
+    out_ptr = np.zeros(MAX_PATTERNS + 1, dtype=np.int64)
+    out_cls = np.zeros(MAX_PATTERNS * 8, dtype=np.int64)
+    out_k = np.zeros(MAX_PATTERNS * 8, dtype=np.int64)
+    n_out, complete = _enumerate(
+        pi[order],
+        dem[order],
+        most[order],
+        grp[order],
+        cap,
+        1.0 - gap - 1e-9,
+        out_ptr,
+        out_cls,
+        out_k,
+        max(1, int((deadline - time.perf_counter()) * ENUM_NODES_PER_S / 2)),
+    )
+    if n_out == 0:
+        if complete:
+            _raise_bound(state, p_index, hosts + 1)
+            return "proven"
+        return "open"
+    ptr = out_ptr[: n_out + 1]
+    pcls, pk = out_cls[: ptr[-1]], out_k[: ptr[-1]]
+    pi_o = pi[order]
+    value = np.add.reduceat(pi_o[pcls] * pk, ptr[:-1])
+    rc = np.maximum(0.0, 1.0 - value)
+    # Algorithm X over the patterns, lowest reduced cost first.
+    perm = np.argsort(rc, kind="stable")
+    lengths = np.diff(ptr)[perm]
+    new_ptr = np.concatenate(([0], np.cumsum(lengths)))
+    take = np.repeat(ptr[:-1][perm] - new_ptr[:-1], lengths) + np.arange(new_ptr[-1])
+    need = counts[order]
+    remaining = deadline - time.perf_counter()
+    status, used = _exact_cover(
+        new_ptr, pcls[take], pk[take], rc[perm], need, hosts, gap,
+        max(1, int(remaining * COVER_WORK_PER_S)),
+    )  # fmt: skip
+    exact_only = bool((pi > gap + 1e-9).all())  # no VM can be covered twice
+    if status == 0 and complete and exact_only:
+        _raise_bound(state, p_index, hosts + 1)
+        return "proven"
+    if status != 1:
+        return "open"
+    chosen = []
+    for j in np.flatnonzero(used):
+        q = perm[j]
+        counts_j = {items[order[pcls[r]]]: int(pk[r]) for r in range(ptr[q], ptr[q + 1])}
+        pattern = make_pattern(state, p_index, t, counts_j)
+        state.add(pattern)
+        chosen.append((pattern, int(used[j])))
+    before = state.value[p_index]
+    accept(state, to_packing(state, chosen, [p_index]))
+    return "found" if state.value[p_index] < before else "open"
+
+
+def _raise_bound(state: State, p_index: int, bound: int) -> None:
+    state.bound[p_index] = max(state.bound.get(p_index, 0.0), float(bound))
