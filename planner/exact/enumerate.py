@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 from numba import njit
+from ortools.linear_solver import pywraplp
 
 from planner.exact.classes import (
     Pattern,
@@ -48,6 +49,9 @@ BB_NODES = 2_000_000  # branch-and-bound nodes one pricing may visit (about 0.2 
 BB_EXTRA = 30  # further columns of negative reduced cost one pricing returns
 ENUM_NODES_PER_S = 20_000_000  # nodes the enumeration visits per second (measured)
 COVER_WORK_PER_S = 100_000_000  # pattern entries algorithm X touches per second
+DIVE_PATTERNS = 20_000  # lowest-reduced-cost patterns the LP dive works on
+DIVE_SHARE = 0.6  # of the time left, for the LP dive before algorithm X
+DIVE_BACKTRACKS = 8  # dead ends before the LP dive restarts
 MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up on completeness
 
 
@@ -502,33 +506,108 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
     pi_o = pi[order]
     value = np.add.reduceat(pi_o[pcls] * pk, ptr[:-1])
     rc = np.maximum(0.0, 1.0 - value)
-    # Algorithm X over the patterns, lowest reduced cost first.
+    # Patterns by reduced cost, lowest first (CSR rebuilt in that order).
     perm = np.argsort(rc, kind="stable")
     lengths = np.diff(ptr)[perm]
     new_ptr = np.concatenate(([0], np.cumsum(lengths)))
     take = np.repeat(ptr[:-1][perm] - new_ptr[:-1], lengths) + np.arange(new_ptr[-1])
+    s_ptr, s_cls, s_k, s_rc = new_ptr, pcls[take], pk[take], rc[perm]
     need = counts[order]
-    remaining = deadline - time.perf_counter()
-    status, used = _exact_cover(
-        new_ptr, pcls[take], pk[take], rc[perm], need, hosts, gap,
-        max(1, int(remaining * COVER_WORK_PER_S)),
-    )  # fmt: skip
-    exact_only = bool((pi > gap + 1e-9).all())  # no VM can be covered twice
-    if status == 0 and complete and exact_only:
-        _raise_bound(state, p_index, hosts + 1)
-        return "proven"
-    if status != 1:
+    exact_rows = pi_o > gap + 1e-9  # VMs that can never be covered twice
+    start = time.perf_counter()
+    used = _lp_dive(
+        s_ptr, s_cls, s_k, need, exact_rows, hosts, start + DIVE_SHARE * (deadline - start)
+    )
+    status = 1 if used is not None else -1
+    if used is None:  # algorithm X: finds one, or proves none exists when complete
+        remaining = deadline - time.perf_counter()
+        status, used = _exact_cover(
+            s_ptr, s_cls, s_k, s_rc, need, hosts, gap, max(1, int(remaining * COVER_WORK_PER_S))
+        )
+        if status == 0 and complete and bool(exact_rows.all()):
+            _raise_bound(state, p_index, hosts + 1)
+            return "proven"
+    if status != 1 or used is None:
         return "open"
     chosen = []
     for j in np.flatnonzero(used):
-        q = perm[j]
-        counts_j = {items[order[pcls[r]]]: int(pk[r]) for r in range(ptr[q], ptr[q + 1])}
+        counts_j = {items[order[s_cls[r]]]: int(s_k[r]) for r in range(s_ptr[j], s_ptr[j + 1])}
         pattern = make_pattern(state, p_index, t, counts_j)
         state.add(pattern)
         chosen.append((pattern, int(used[j])))
     before = state.value[p_index]
     accept(state, to_packing(state, chosen, [p_index]))
     return "found" if state.value[p_index] < before else "open"
+
+
+def _lp_dive(
+    ptr: np.ndarray,
+    pcls: np.ndarray,
+    pk: np.ndarray,
+    need: np.ndarray,
+    exact_rows: np.ndarray,
+    hosts: int,
+    deadline: float,
+    seed: int = 0,
+) -> np.ndarray | None:
+    """Cover ``need`` with at most ``hosts`` of the first ``DIVE_PATTERNS`` patterns by
+    diving on their LP: fix the LP's integral parts (or raise the pattern it uses most),
+    re-solve, undo on a dead end. After ``DIVE_BACKTRACKS`` dead ends the dive restarts,
+    choosing among the patterns the LP uses at random, weighted by their values.
+    Multiplicities per pattern, or None."""
+    n_pat = min(len(ptr) - 1, DIVE_PATTERNS)
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        return None
+    inf = solver.infinity()
+    xs = [solver.NumVar(0.0, inf, "") for _ in range(n_pat)]
+    rows = [
+        solver.Constraint(float(n), float(n) if exact else inf)
+        for n, exact in zip(need, exact_rows, strict=True)
+    ]
+    for j in range(n_pat):
+        for q in range(ptr[j], ptr[j + 1]):
+            rows[pcls[q]].SetCoefficient(xs[j], float(pk[q]))
+    total = solver.Constraint(0.0, float(hosts))
+    for x in xs:
+        total.SetCoefficient(x, 1.0)
+    solver.Minimize(sum(xs))
+    rng = np.random.default_rng(seed)
+    attempt = 0
+    while time.perf_counter() < deadline:
+        lower = np.zeros(n_pat, dtype=np.int64)
+        for x in xs:
+            x.SetBounds(0.0, inf)
+        fixed: list[int] = []
+        dead_ends = 0
+        while time.perf_counter() < deadline and dead_ends <= DIVE_BACKTRACKS:
+            if solver.Solve() != pywraplp.Solver.OPTIMAL:
+                if not fixed:
+                    return None  # the root LP itself: no cover
+                j = fixed.pop()  # undo the last step and forbid it in this attempt
+                lower[j] -= 1
+                xs[j].SetBounds(float(lower[j]), float(lower[j]))
+                dead_ends += 1
+                continue
+            values = np.array([x.solution_value() for x in xs])
+            if np.all(np.abs(values - np.round(values)) < 1e-6):
+                return np.round(values).astype(np.int64)
+            extra = values - lower
+            whole = np.flatnonzero(extra >= 1 - 1e-6)  # the LP's integral parts first
+            if len(whole):
+                picks = list(whole)
+            elif attempt == 0:
+                picks = [int(np.argmax(extra))]
+            else:
+                used = np.flatnonzero(extra > 1e-6)
+                weights = extra[used] ** 2
+                picks = [int(rng.choice(used, p=weights / weights.sum()))]
+            for j in picks:
+                lower[j] += 1
+                fixed.append(j)
+                xs[j].SetLb(float(lower[j]))
+        attempt += 1
+    return None
 
 
 def _raise_bound(state: State, p_index: int, bound: int) -> None:
