@@ -595,17 +595,17 @@ def _lp_dive(
             extra = values - lower
             whole = np.flatnonzero(extra >= 1 - 1e-6)  # the LP's integral parts first
             if len(whole):
-                picks = list(whole)
+                picks: list[int] = [int(j) for j in whole]
             elif attempt == 0:
                 picks = [int(np.argmax(extra))]
             else:
                 used = np.flatnonzero(extra > 1e-6)
                 weights = extra[used] ** 2
                 picks = [int(rng.choice(used, p=weights / weights.sum()))]
-            for j in picks:
-                lower[j] += 1
-                fixed.append(j)
-                xs[j].SetLb(float(lower[j]))
+            for pick in picks:
+                lower[pick] += 1
+                fixed.append(pick)
+                xs[pick].SetLb(float(lower[pick]))
         attempt += 1
     return None
 
