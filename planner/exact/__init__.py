@@ -25,6 +25,7 @@ scaled and rounded so that the bounds stay valid).
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -59,7 +60,8 @@ __all__ = ["ExactResult", "Progress", "improve"]
 CG_SHARE = 0.5  # share of the budget column generation may use before the integer phases
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.1  # share of the budget of the local search after column generation
-ENUM_SHARE = 0.75  # the enumeration may run until this share of the budget
+ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
+DIVE_UNTIL = 0.85  # dives may run until this share of the budget
 
 
 @dataclass(frozen=True)
@@ -124,14 +126,22 @@ def improve(
 
     if not proven(state):  # tight bounds: the hosts of a plan at the bound, enumerated
         enumerate_phase(state, start + ENUM_SHARE * time_limit)
-    if not proven(state):
-        parts = _open(state)
-        dived = dive(state, parts, start + 0.7 * time_limit, DIVE_BACKTRACKS)
-        if dived is not None:
-            accept(state, dived)
+    # Dives, the first by the LP's largest values; for the host count then randomised ones
+    # until one reaches the bound or the dive time is over (for the cost the restricted
+    # master below usually closes the gap sooner).
+    rng: random.Random | None = None
+    dive_deadline = start + (DIVE_UNTIL if state.by_hosts else 0.7) * time_limit
+    while not proven(state) and time.perf_counter() < dive_deadline:
+        dived = dive(state, _open(state), dive_deadline, DIVE_BACKTRACKS, rng)
+        if dived is None:
+            break
+        accept(state, dived)
+        if not state.by_hosts:
+            break
+        rng = rng or random.Random(problem.policy.seed)
     if not proven(state):
         assign_next = state.by_hosts and state.separable
-        restricted_master(state, start + (0.75 if assign_next else 1.0) * time_limit, by_class)
+        restricted_master(state, start + (0.9 if assign_next else 1.0) * time_limit, by_class)
     if not proven(state) and state.by_hosts and state.separable:
         assignment_phase(state)
     if not proven(state):  # whatever time the phases above left

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import time
 from collections import Counter, defaultdict
 
@@ -38,14 +39,18 @@ from planner.packing import HostBin, Packing
 __all__ = ["ASSIGN_MAX_VMS", "DIVE_BACKTRACKS", "assignment_phase", "dive", "restricted_master"]
 
 
-ASSIGN_MAX_VMS = 400  # partitions up to this many VMs get the assignment model
+ASSIGN_MAX_VMS = 120  # partitions up to this many VMs get the assignment model
 
 
 DIVE_BACKTRACKS = 20  # undone diving steps before the dive must finish
 
 
 def dive(
-    state: State, parts: list[int], dive_deadline: float, backtracks: int = 0
+    state: State,
+    parts: list[int],
+    dive_deadline: float,
+    backtracks: int = 0,
+    rng: random.Random | None = None,
 ) -> Packing | None:
     """Price-and-dive: fix the patterns the LP likes most, re-solve on the rest, repeat.
 
@@ -53,8 +58,10 @@ def dive(
     VMs, adds greedy columns for the residual until none improves, then fixes every pattern
     the LP uses at least once (or else the one it uses most), clipped to what is left. When
     the fixed hosts plus the residual LP cannot beat the incumbent, the last step is undone
-    and its pattern banned (at most ``backtracks`` times). Returns a complete packing of
-    ``parts``, or None when out of time.
+    and its pattern banned (at most ``backtracks`` times). With ``rng``, a step without
+    integral LP values fixes one pattern drawn at random (weighted by its value squared)
+    instead of the one used most: repeated dives then explore different plans. Returns a
+    complete packing of ``parts``, or None when out of time.
     """
     problem = state.problem
     cls = state.classes
@@ -72,7 +79,8 @@ def dive(
         target = sum(state.rounded(state.bound.get(p, 0.0)) for p in parts) + 0.5
     else:
         target = sum(state.value[p] for p in parts)
-    lp = Master(state, [p for p in state.patterns if p.partition in parts])
+    # No exchange rows: a pattern the LP uses must cover what is left as it is.
+    lp = Master(state, [p for p in state.patterns if p.partition in parts], exchange=False)
     for ci in range(len(cls)):
         if ci not in counts0:
             lp.cover[ci].SetLb(0.0)
@@ -93,7 +101,7 @@ def dive(
             lp.caps[t].SetUb(float(max(0, n)))
         for ci, n in residual.items():
             lp.cover[ci].SetLb(float(max(0, n)))
-        step = _dive_step(state, lp, parts, residual, caps, dive_deadline)
+        step = _dive_step(state, lp, parts, residual, caps, dive_deadline, rng)
         if step is None:
             return None
         cols, last, z = step
@@ -115,6 +123,7 @@ def _dive_step(
     residual: dict[int, int],
     caps: dict[int, int],
     dive_deadline: float,
+    rng: random.Random | None = None,
 ) -> tuple[list[Pattern], int, float] | None:
     """One diving step: the patterns (clipped to the residual) to fix next, the LP column of
     the last one, and the residual LP value (greedy pricing: an estimate, not a bound)."""
@@ -154,6 +163,9 @@ def _dive_step(
         (j for j, v in enumerate(values) if v > 1e-6),
         key=lambda j: (-values[j], lp.patterns[j].key()),
     )
+    if rng is not None and order and values[order[0]] < 1 - 1e-6:
+        weights = [values[j] ** 2 for j in order]
+        order = [rng.choices(order, weights)[0]]
     left = dict(residual)
     room = dict(caps)
     out: list[Pattern] = []
