@@ -73,6 +73,7 @@ PRELOAD = (
     "planner.heuristic",
     "planner.sizing",
     "benchmarks.common",
+    "benchmarks.warm",
 )
 
 

@@ -43,7 +43,7 @@ from planner.exact.classes import (
 )
 from planner.exact.pricing import dp_columns, exact_columns
 
-__all__ = ["MAX_PATTERNS", "applies", "bb_columns", "enumerate_phase"]
+__all__ = ["MAX_PATTERNS", "applies", "bb_columns", "compile_kernels", "enumerate_phase"]
 
 BB_NODES = 2_000_000  # branch-and-bound nodes one pricing may visit (about 0.2 s)
 BB_EXTRA = 30  # further columns of negative reduced cost one pricing returns
@@ -52,6 +52,7 @@ COVER_WORK_PER_S = 100_000_000  # pattern entries algorithm X touches per second
 DIVE_PATTERNS = 20_000  # lowest-reduced-cost patterns the LP dive works on
 DIVE_SHARE = 0.6  # of the time left, for the LP dive before algorithm X
 DIVE_BACKTRACKS = 8  # dead ends before the LP dive restarts
+ENUM_MAX_GAP = 1.0  # widest reduced-cost budget worth enumerating (in hosts)
 MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up on completeness
 
 
@@ -479,6 +480,8 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
     if gap < -1e-9:
         _raise_bound(state, p_index, hosts + 1)
         return "proven"
+    if gap > ENUM_MAX_GAP:  # too loose: the patterns would be countless
+        return "open"
     density = pi / (dem[:, 0] / cap[0] + dem[:, 1] / cap[1])
     order = np.argsort(-density, kind="stable")
     out_ptr = np.zeros(MAX_PATTERNS + 1, dtype=np.int64)
@@ -612,3 +615,19 @@ def _lp_dive(
 
 def _raise_bound(state: State, p_index: int, bound: int) -> None:
     state.bound[p_index] = max(state.bound.get(p_index, 0.0), float(bound))
+
+
+def compile_kernels() -> None:
+    """Compile (or load from Numba's cache) every kernel of this module now, on a one-class
+    problem, instead of at their first use inside a timed solve."""
+    pi = np.array([0.5])
+    dem = np.array([[1, 1, 1]], dtype=np.int64)
+    most = np.array([1], dtype=np.int64)
+    grp = np.array([-1], dtype=np.int64)
+    cap = np.array([2, 2, 2], dtype=np.int64)
+    _best_pattern(pi, dem, most, grp, cap, 10)
+    ptr = np.zeros(3, dtype=np.int64)
+    out = np.zeros(4, dtype=np.int64)
+    _enumerate(pi, dem, most, grp, cap, 0.1, ptr, out, out.copy(), 10)
+    ptr = np.array([0, 1], dtype=np.int64)
+    _exact_cover(ptr, np.zeros(1, dtype=np.int64), most, np.zeros(1), most, 1, 0.0, 10)
