@@ -389,10 +389,12 @@ def bb_columns(
     t: int,
     duals: list[float],
     avail: dict[int, int] | None = None,
+    nodes: int = 0,
 ) -> tuple[list[Pattern], float, bool]:
     """The pattern of highest dual value on a host of type t by branch and bound: (columns,
     value, exact). Not exact when the node limit stopped the search. ``avail`` limits the
-    VMs of each class (the residual of a dive)."""
+    VMs of each class (the residual of a dive); ``nodes`` caps the search (default
+    ``BB_NODES``, and then more columns of negative reduced cost come along)."""
     items, dem, most, grp, cap = _arrays(state, p_index, t)
     if avail is not None:
         most = np.minimum(most, np.array([avail.get(ci, 0) for ci in items], dtype=np.int64))
@@ -403,10 +405,10 @@ def bb_columns(
     idx = np.flatnonzero(keep)
     density = pi[idx] / (dem[idx, 0] / cap[0] + dem[idx, 1] / cap[1])
     idx = idx[np.argsort(-density, kind="stable")]
-    value, ks, exact = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, BB_NODES)
+    value, ks, exact = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes or BB_NODES)
     counts = {items[idx[q]]: int(ks[q]) for q in range(len(idx)) if ks[q] > 0}
     cols = [make_pattern(state, p_index, t, counts)] if counts else []
-    if value > 1.0 + 1e-9:  # more columns of negative reduced cost: fewer LP rounds
+    if not nodes and value > 1.0 + 1e-9:  # more columns of negative reduced cost
         floor = 1.0 + 0.3 * (value - 1.0)
         out_ptr = np.zeros(BB_EXTRA + 1, dtype=np.int64)
         out_cls = np.zeros(BB_EXTRA * len(idx), dtype=np.int64)

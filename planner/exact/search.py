@@ -43,6 +43,8 @@ ASSIGN_MAX_VMS = 120  # partitions up to this many VMs get the assignment model
 
 
 DIVE_BACKTRACKS = 20  # undone diving steps before the dive must finish
+DIVE_PRICING_ROUNDS = 8  # LP re-solves with new columns per diving step, at most
+DIVE_BB_NODES = 100_000  # branch-and-bound nodes per pricing inside a dive
 
 
 def dive(
@@ -127,7 +129,7 @@ def _dive_step(
 ) -> tuple[list[Pattern], int, float] | None:
     """One diving step: the patterns (clipped to the residual) to fix next, the LP column of
     the last one, and the residual LP value (greedy pricing: an estimate, not a bound)."""
-    while True:
+    for _ in range(DIVE_PRICING_ROUNDS):
         if time.perf_counter() > dive_deadline:
             return None
         solved = lp.solve()
@@ -149,7 +151,7 @@ def _dive_step(
                 for t in types_of(state, p_index):
                     if t in caps and caps[t] <= 0:
                         continue
-                    cols, value, _ = bb_columns(state, p_index, t, duals, residual)
+                    cols, value, _ = bb_columns(state, p_index, t, duals, residual, DIVE_BB_NODES)
                     if value + mu[t] <= 1.0 + 1e-9:
                         continue
                     for col in cols:
