@@ -39,7 +39,7 @@ EXCHANGES_PER_CLASS = 3  # dual-optimal inequalities kept per class
 class Master:
     """The LP relaxation over the patterns so far, kept between rounds (GLOP re-solves)."""
 
-    def __init__(self, state: State, patterns: list[Pattern], exchange: bool = True) -> None:
+    def __init__(self, state: State, patterns: list[Pattern]) -> None:
         self.state = state
         solver = pywraplp.Solver.CreateSolver("GLOP")
         if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
@@ -56,7 +56,7 @@ class Master:
         self.keys: set[PatternKey] = set()
         for p in patterns:
             self.add(p)
-        for big, small in exchanges(state) if exchange else []:
+        for big, small in exchanges(state):
             # A slot of a bigger VM may hold a smaller one: dual-optimal inequalities
             # (duals of bigger VMs >= smaller ones) that cut the degenerate tail of the LP.
             y = solver.NumVar(0.0, solver.infinity(), "")

@@ -32,7 +32,7 @@ from planner.exact.classes import (
     types_of,
 )
 from planner.exact.enumerate import applies, bb_columns
-from planner.exact.master import Master
+from planner.exact.master import Master, exchanges
 from planner.exact.pricing import add_capacity, greedy_columns
 from planner.packing import HostBin, Packing
 
@@ -81,8 +81,7 @@ def dive(
         target = sum(state.rounded(state.bound.get(p, 0.0)) for p in parts) + 0.5
     else:
         target = sum(state.value[p] for p in parts)
-    # No exchange rows: a pattern the LP uses must cover what is left as it is.
-    lp = Master(state, [p for p in state.patterns if p.partition in parts], exchange=False)
+    lp = Master(state, [p for p in state.patterns if p.partition in parts])
     for ci in range(len(cls)):
         if ci not in counts0:
             lp.cover[ci].SetLb(0.0)
@@ -170,6 +169,9 @@ def _dive_step(
         order = [rng.choices(order, weights)[0]]
     left = dict(residual)
     room = dict(caps)
+    smaller: dict[int, list[int]] = defaultdict(list)  # the exchange rows of the LP
+    for big, small in exchanges(state):
+        smaller[big].append(small)
     out: list[Pattern] = []
     last = -1
     for j in order:
@@ -177,7 +179,7 @@ def _dive_step(
         if n <= 0:
             break
         for _ in range(n):
-            clipped = clip(state, lp.patterns[j], left)
+            clipped = clip(state, _substitute(lp.patterns[j], left, smaller), left)
             t = lp.patterns[j].type_index
             if clipped is None or (t in room and room[t] <= 0):
                 break
@@ -189,6 +191,28 @@ def _dive_step(
             if t in room:
                 room[t] -= 1
     return (out, last, z) if out else None
+
+
+def _substitute(p: Pattern, left: dict[int, int], smaller: dict[int, list[int]]) -> Pattern:
+    """The pattern with the VMs of classes nothing is left of replaced by smaller VMs still to
+    place, as the LP's exchange rows allow (a smaller VM fits where a bigger one did)."""
+    counts: dict[int, int] = {}
+    need = dict(left)
+    for ci, k in p.counts:
+        take = min(k, max(0, need.get(ci, 0)))
+        if take:
+            counts[ci] = counts.get(ci, 0) + take
+            need[ci] -= take
+        for small in smaller.get(ci, []):
+            if take >= k:
+                break
+            more = min(k - take, max(0, need.get(small, 0)))
+            if more:
+                counts[small] = counts.get(small, 0) + more
+                need[small] -= more
+                take += more
+    kept = tuple(sorted((ci, k) for ci, k in counts.items() if k > 0))
+    return Pattern(p.partition, p.type_index, kept or p.counts, p.cost)
 
 
 def restricted_master(state: State, phase_deadline: float, by_class: dict[int, int]) -> None:
