@@ -42,7 +42,7 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
     First-fit decreasing gives a plan at once; unless it already meets the lower bound, the
-    exact engine (column generation + CP-SAT, ``exact``) improves it within
+    exact engine (column generation + exact search, ``exact``) improves it within
     ``policy.time_limit_s`` and proves it optimal or bounds the gap.
 
     Raises:
@@ -69,7 +69,7 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
         # time_limit_s bounds the whole solve: keep back what assembling the plan will take.
         budget = problem.policy.time_limit_s - _since(start) - _assembly_reserve(problem)
         result = improve(problem, packing, max(0.0, budget), report, bounds)
-        engine = "column generation + CP-SAT"
+        engine = "column generation + exact search"
         packing, proven = result.packing, result.proven
         active_bound = max(cheap, result.bound)
     if problem.policy.objective == "hosts":

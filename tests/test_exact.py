@@ -1,4 +1,4 @@
-"""The exact engine (column generation + CP-SAT) on small hand-checkable instances."""
+"""The exact engine (column generation + exact search) on small hand-checkable instances."""
 
 from __future__ import annotations
 

@@ -5,18 +5,28 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
-1. *Column generation* (``master``, ``pricing``): greedy, DP and CP-SAT pricing; valid
-   bounds every exact round; a partition whose incumbent meets its bound is done.
-2. *Integer phases* (``search``): diving, the CP-SAT restricted master over the generated
-   patterns, and for the host count on small partitions the CP-SAT assignment onto
-   ``incumbent - 1`` hosts.
+1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
+   column generation.
+2. *Column generation* (``master``, ``pricing``, ``enumerate``): greedy pricing, then exact
+   pricing by branch and bound for the host count (DP and CP-SAT otherwise, and where branch
+   and bound runs out of nodes); valid bounds every exact round; a partition whose incumbent
+   meets its bound is done.
+3. *Enumeration* (``enumerate``): where the bound is tight, every host that can be part of
+   a plan at the bound is listed (reduced-cost fixing), then an LP dive and algorithm X look
+   for such a plan; a complete search that finds none raises the bound by one host.
+4. *Integer phases* (``search``): diving with column generation on the residual (for the
+   host count repeated with random choices until the time share is spent), the CP-SAT
+   restricted master over the generated patterns, and for the host count on small
+   partitions the CP-SAT assignment onto ``incumbent - 1`` hosts.
 
 Modules, by concern:
 
-    classes   VM classes, patterns, pattern costs, licence tables, the shared state
-    master    LP master, column generation, bounds
-    pricing   greedy / DP / CP-SAT pricing
-    search    diving, restricted master, assignment
+    classes       VM classes, patterns, pattern costs, licence tables, the shared state
+    master        LP master, column generation, bounds
+    pricing       greedy / DP / CP-SAT pricing
+    enumerate     Numba-compiled knapsacks: branch-and-bound pricing, enumeration, exact cover
+    search        diving, restricted master, assignment
+    local_search  balanced fill, emptying hosts
 
 The model size depends on the number of distinct VM classes, not on the number of VMs. No
 CP-SAT or LP object leaves this package; all constraint arithmetic is in integers (costs are
