@@ -43,7 +43,7 @@ ASSIGN_MAX_VMS = 120  # partitions up to this many VMs get the assignment model
 
 
 DIVE_BACKTRACKS = 20  # undone diving steps before the dive must finish
-DIVE_PRICING_ROUNDS = 8  # LP re-solves with new columns per diving step, at most
+DIVE_PRICING_ROUNDS = 8  # LP re-solves with new columns per diving step (host count)
 DIVE_BB_NODES = 100_000  # branch-and-bound nodes per pricing inside a dive
 
 
@@ -128,7 +128,9 @@ def _dive_step(
 ) -> tuple[list[Pattern], int, float] | None:
     """One diving step: the patterns (clipped to the residual) to fix next, the LP column of
     the last one, and the residual LP value (greedy pricing: an estimate, not a bound)."""
-    for _ in range(DIVE_PRICING_ROUNDS):
+    # The host count prices a few rounds per step (each dive is one of many); the cost
+    # solves the residual LP fully (its single dive must choose well).
+    for _ in range(DIVE_PRICING_ROUNDS if state.by_hosts else 10**9):
         if time.perf_counter() > dive_deadline:
             return None
         solved = lp.solve()
