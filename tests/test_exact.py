@@ -9,8 +9,15 @@ from collections import Counter
 from ortools.sat.python import cp_model
 
 from planner.exact import improve
-from planner.exact.classes import State, build_classes, set_cheap_bounds
+from planner.exact.classes import (
+    State,
+    add_singletons,
+    build_classes,
+    make_pattern,
+    set_cheap_bounds,
+)
 from planner.exact.local_search import balanced_fill, empty_hosts
+from planner.exact.search import _substitute
 from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Policy, Problem
 from planner.packing import Packing, packing_objective
@@ -220,3 +227,20 @@ def test_local_search_keeps_groups_zones_and_models() -> None:
         assert len(zones) == 1
         assert set(b.vms) <= set(problem.partitions[b.partition].vms)
         assert all(b.type_index in problem.vms[i].fits for i in b.vms)
+
+
+def test_dive_substitutes_smaller_vms_and_keeps_patterns_it_can_use_as_they_are() -> None:
+    """A fixed pattern whose big VMs are all placed takes smaller VMs still to place instead
+    (what the LP's exchange rows allowed); a pattern usable as it is stays the same object,
+    so its cost is not recomputed from a partial count."""
+    items = _cpu_items([4, 4, 2, 2])
+    problem = _problem(items)
+    classes, by_partition = build_classes(problem)
+    state = State(problem, classes, by_partition, time.perf_counter() + 5)
+    add_singletons(state)
+    big = next(ci for ci, c in enumerate(classes) if c.cpu == 4000)
+    small = next(ci for ci, c in enumerate(classes) if c.cpu == 2000)
+    p = make_pattern(state, 0, 0, {big: 2})
+    assert _substitute(state, p, {big: 2, small: 2}, {big: [small]}) is p
+    swapped = _substitute(state, p, {big: 0, small: 2}, {big: [small]})
+    assert dict(swapped.counts) == {small: 2}

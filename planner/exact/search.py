@@ -27,6 +27,7 @@ from planner.exact.classes import (
     accept,
     clip,
     fit_count,
+    make_pattern,
     remaining_time,
     to_packing,
     types_of,
@@ -181,7 +182,7 @@ def _dive_step(
         if n <= 0:
             break
         for _ in range(n):
-            clipped = clip(state, _substitute(lp.patterns[j], left, smaller), left)
+            clipped = clip(state, _substitute(state, lp.patterns[j], left, smaller), left)
             t = lp.patterns[j].type_index
             if clipped is None or (t in room and room[t] <= 0):
                 break
@@ -195,9 +196,14 @@ def _dive_step(
     return (out, last, z) if out else None
 
 
-def _substitute(p: Pattern, left: dict[int, int], smaller: dict[int, list[int]]) -> Pattern:
+def _substitute(
+    state: State, p: Pattern, left: dict[int, int], smaller: dict[int, list[int]]
+) -> Pattern:
     """The pattern with the VMs of classes nothing is left of replaced by smaller VMs still to
-    place, as the LP's exchange rows allow (a smaller VM fits where a bigger one did)."""
+    place, as the LP's exchange rows allow (a smaller VM fits where a bigger one did); the
+    pattern itself when nothing needs replacing."""
+    if all(left.get(ci, 0) >= k for ci, k in p.counts):
+        return p
     counts: dict[int, int] = {}
     need = dict(left)
     for ci, k in p.counts:
@@ -213,8 +219,9 @@ def _substitute(p: Pattern, left: dict[int, int], smaller: dict[int, list[int]])
                 counts[small] = counts.get(small, 0) + more
                 need[small] -= more
                 take += more
-    kept = tuple(sorted((ci, k) for ci, k in counts.items() if k > 0))
-    return Pattern(p.partition, p.type_index, kept or p.counts, p.cost)
+    if not any(counts.values()):
+        return p
+    return make_pattern(state, p.partition, p.type_index, counts)
 
 
 def restricted_master(state: State, phase_deadline: float, by_class: dict[int, int]) -> None:
