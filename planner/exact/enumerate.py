@@ -57,10 +57,19 @@ MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up o
 
 
 @njit(cache=True)
-def _surrogate(pi, dem, most, cap):  # type: ignore[no-untyped-def]
-    """Prefix sums for the Dantzig bound of the surrogate knapsack (CPU/cap + memory/cap,
-    capacity 2): classes must be sorted by pi / surrogate size, decreasing."""
+def _tables(pi, dem, most, cap):  # type: ignore[no-untyped-def]
+    """What the bounds of the depth-first searches read: per class j, the best value per unit
+    of each dimension among classes j.. and their total value, and the prefix sums of the
+    surrogate knapsack (CPU/cap + memory/cap, capacity 2; classes sorted by pi / surrogate
+    size, decreasing)."""
     n = pi.shape[0]
+    dims = dem.shape[1]
+    ratio = np.zeros((n + 1, dims))
+    suffix = np.zeros(n + 1)
+    for j in range(n - 1, -1, -1):
+        suffix[j] = suffix[j + 1] + pi[j] * most[j]
+        for d in range(dims):
+            ratio[j, d] = max(ratio[j + 1, d], pi[j] / max(dem[j, d], 1))
     size = np.zeros(n)
     pre_s = np.zeros(n + 1)
     pre_v = np.zeros(n + 1)
@@ -68,19 +77,57 @@ def _surrogate(pi, dem, most, cap):  # type: ignore[no-untyped-def]
         size[j] = dem[j, 0] / cap[0] + dem[j, 1] / cap[1]
         pre_s[j + 1] = pre_s[j] + size[j] * most[j]
         pre_v[j + 1] = pre_v[j] + pi[j] * most[j]
-    return size, pre_s, pre_v
+    return ratio, suffix, size, pre_s, pre_v
 
 
-@njit(cache=True)
-def _dantzig(j, room, pi, size, pre_s, pre_v):  # type: ignore[no-untyped-def]
-    """Most dual value classes j.. can add in surrogate room ``room`` (fractional)."""
+@njit(cache=True, inline="always")  # hot: inlined into the searches
+def _bound(j, left, cap, pi, ratio, suffix, size, pre_s, pre_v):  # type: ignore[no-untyped-def]
+    """Most dual value classes j.. can still add with capacity ``left``: the least of their
+    total, each dimension's best ratio times what is left of it, and the Dantzig bound of the
+    surrogate knapsack."""
     n = pi.shape[0]
-    target = pre_s[j] + room
+    bound = suffix[j]
+    for d in range(left.shape[0]):
+        bound = min(bound, left[d] * ratio[j, d])
+    target = pre_s[j] + left[0] / cap[0] + left[1] / cap[1]
     if target >= pre_s[n]:
-        return pre_v[n] - pre_v[j]
+        return min(bound, pre_v[n] - pre_v[j])
     r = np.searchsorted(pre_s, target, side="right") - 1  # pre_s[r] <= target < pre_s[r+1]
     r = max(r, j)
-    return pre_v[r] - pre_v[j] + (target - pre_s[r]) * (pi[r] / size[r])
+    return min(bound, pre_v[r] - pre_v[j] + (target - pre_s[r]) * (pi[r] / size[r]))
+
+
+@njit(cache=True, inline="always")  # hot: inlined into the searches
+def _enter(j, k, left, gused, dem, most, grp):  # type: ignore[no-untyped-def]
+    """Put as many VMs of class j as fit (one per anti-affinity group); returns how many."""
+    m = most[j]
+    for d in range(dem.shape[1]):
+        if dem[j, d] > 0:
+            m = min(m, left[d] // dem[j, d])
+    if grp[j] >= 0:
+        m = min(m, 1 - gused[grp[j]])
+        gused[grp[j]] += m
+    k[j] = m
+    for d in range(dem.shape[1]):
+        left[d] -= dem[j, d] * m
+    return m
+
+
+@njit(cache=True, inline="always")  # hot: inlined into the searches
+def _back(j, k, left, gused, dem, grp):  # type: ignore[no-untyped-def]
+    """One VM fewer of the deepest class at or above j that has one (levels left behind are
+    reset): the class, or -1 when the search is over."""
+    while j >= 0:
+        if k[j] > 0:
+            k[j] -= 1
+            if grp[j] >= 0:
+                gused[grp[j]] -= 1
+            for d in range(dem.shape[1]):
+                left[d] += dem[j, d]
+            return j
+        k[j] = -1
+        j -= 1
+    return -1
 
 
 @njit(cache=True)
@@ -89,16 +136,8 @@ def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, no
     dual value sum pi_c k_c is at least ``floor_value``, written as a sparse list into the
     ``out_*`` arrays. Returns (patterns listed, complete): not complete when they are full."""
     n = pi.shape[0]
-    dims = dem.shape[1]
     max_out = out_ptr.shape[0] - 1
-    # What classes j.. can still add with capacity r left: min over d of r_d * best ratio_d.
-    ratio = np.zeros((n + 1, dims))
-    suffix = np.zeros(n + 1)
-    for j in range(n - 1, -1, -1):
-        suffix[j] = suffix[j + 1] + pi[j] * most[j]
-        for d in range(dims):
-            ratio[j, d] = max(ratio[j + 1, d], pi[j] / max(dem[j, d], 1))
-    size, pre_s, pre_v = _surrogate(pi, dem, most, cap)
+    ratio, suffix, size, pre_s, pre_v = _tables(pi, dem, most, cap)
     k = np.full(n, -1, dtype=np.int64)
     gused = np.zeros(max(1, grp.max() + 1) if n else 1, dtype=np.int64)  # members per group
     left = cap.copy()
@@ -127,40 +166,16 @@ def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, no
                 out_ptr[n_out] = n_items
             j -= 1
         else:
-            if k[j] == -1:  # enter class j with as many VMs as fit
-                m = most[j]
-                for d in range(dims):
-                    if dem[j, d] > 0:
-                        m = min(m, left[d] // dem[j, d])
-                if grp[j] >= 0:  # anti-affinity: one member of a group per host
-                    m = min(m, 1 - gused[grp[j]])
-                    gused[grp[j]] += m
-                k[j] = m
-                for d in range(dims):
-                    left[d] -= dem[j, d] * m
-                value += pi[j] * m
-            bound = suffix[j + 1]
-            for d in range(dims):
-                bound = min(bound, left[d] * ratio[j + 1, d])
-            room = left[0] / cap[0] + left[1] / cap[1]
-            bound = min(bound, _dantzig(j + 1, room, pi, size, pre_s, pre_v))
+            if k[j] == -1:
+                value += pi[j] * _enter(j, k, left, gused, dem, most, grp)
+            bound = _bound(j + 1, left, cap, pi, ratio, suffix, size, pre_s, pre_v)
             if value + bound >= floor_value - 1e-12:
                 j += 1
                 continue
-        # one VM fewer of the deepest class that has one; levels left behind are reset
-        while j >= 0:
-            if k[j] > 0:
-                k[j] -= 1
-                if grp[j] >= 0:
-                    gused[grp[j]] -= 1
-                for d in range(dims):
-                    left[d] += dem[j, d]
-                value -= pi[j]
-                break
-            k[j] = -1
-            j -= 1
+        j = _back(j, k, left, gused, dem, grp)
         if j < 0:
             return n_out, True
+        value -= pi[j]
 
 
 @njit(cache=True)
@@ -169,14 +184,7 @@ def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyp
     (value, multiplicities, proven). ``proven`` is False when the node limit cut the search
     short; the value is then only a lower bound on the best."""
     n = pi.shape[0]
-    dims = dem.shape[1]
-    ratio = np.zeros((n + 1, dims))
-    suffix = np.zeros(n + 1)
-    for j in range(n - 1, -1, -1):
-        suffix[j] = suffix[j + 1] + pi[j] * most[j]
-        for d in range(dims):
-            ratio[j, d] = max(ratio[j + 1, d], pi[j] / max(dem[j, d], 1))
-    size, pre_s, pre_v = _surrogate(pi, dem, most, cap)
+    ratio, suffix, size, pre_s, pre_v = _tables(pi, dem, most, cap)
     k = np.full(n, -1, dtype=np.int64)
     gused = np.zeros(max(1, grp.max() + 1) if n else 1, dtype=np.int64)  # members per group
     best_k = np.zeros(n, dtype=np.int64)
@@ -197,22 +205,8 @@ def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyp
             j -= 1
         else:
             if k[j] == -1:
-                m = most[j]
-                for d in range(dims):
-                    if dem[j, d] > 0:
-                        m = min(m, left[d] // dem[j, d])
-                if grp[j] >= 0:  # anti-affinity: one member of a group per host
-                    m = min(m, 1 - gused[grp[j]])
-                    gused[grp[j]] += m
-                k[j] = m
-                for d in range(dims):
-                    left[d] -= dem[j, d] * m
-                value += pi[j] * m
-            bound = suffix[j + 1]
-            for d in range(dims):
-                bound = min(bound, left[d] * ratio[j + 1, d])
-            room = left[0] / cap[0] + left[1] / cap[1]
-            bound = min(bound, _dantzig(j + 1, room, pi, size, pre_s, pre_v))
+                value += pi[j] * _enter(j, k, left, gused, dem, most, grp)
+            bound = _bound(j + 1, left, cap, pi, ratio, suffix, size, pre_s, pre_v)
             if value + bound > best + 1e-12:
                 j += 1
                 continue
@@ -220,19 +214,10 @@ def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyp
                 best = value
                 for q in range(n):
                     best_k[q] = max(k[q], 0) if q <= j else 0
-        while j >= 0:
-            if k[j] > 0:
-                k[j] -= 1
-                if grp[j] >= 0:
-                    gused[grp[j]] -= 1
-                for d in range(dims):
-                    left[d] += dem[j, d]
-                value -= pi[j]
-                break
-            k[j] = -1
-            j -= 1
+        j = _back(j, k, left, gused, dem, grp)
         if j < 0:
             return best, best_k, True
+        value -= pi[j]
 
 
 @njit(cache=True)
