@@ -5,8 +5,10 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
-1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
-   column generation.
+1. *Heuristics*: balanced fill (``local_search``), then sequential value correction
+   (``sequential``: hosts filled one by one by a knapsack, with VM values learnt over
+   passes, then repacked), then emptying hosts (``local_search``), again after column
+   generation.
 2. *Column generation* (``master``, ``pricing``, ``enumerate``): greedy pricing, then exact
    pricing by branch and bound for the host count (DP and CP-SAT otherwise, and where branch
    and bound runs out of nodes); valid bounds every exact round; a partition whose incumbent
@@ -15,7 +17,8 @@ cheap lower bound known for bin packing. ``improve`` runs, within one time budge
    a plan at the bound is listed (reduced-cost fixing), then an LP dive and algorithm X look
    for such a plan; a complete search that finds none raises the bound by one host.
 4. *Integer phases* (``search``): diving with column generation on the residual (for the
-   host count repeated with random choices until the time share is spent), the CP-SAT
+   host count repeated with random choices until the time share is spent, and after each
+   step what is left is packed by ``sequential``: an anytime dive), the CP-SAT
    restricted master over the generated patterns, and for the host count on small
    partitions the CP-SAT assignment onto ``incumbent - 1`` hosts.
 
@@ -26,6 +29,7 @@ Modules, by concern:
     pricing       greedy / DP / CP-SAT pricing
     enumerate     Numba-compiled knapsacks: branch-and-bound pricing, enumeration, exact cover
     search        diving, restricted master, assignment
+    sequential    sequential value correction, repacking
     local_search  balanced fill, emptying hosts
 
 The model size depends on the number of distinct VM classes, not on the number of VMs. No
@@ -57,16 +61,19 @@ from planner.exact.enumerate import enumerate_phase
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
 from planner.exact.search import (
+    ASSIGN_MAX_VMS,
     DIVE_BACKTRACKS,
     assignment_phase,
     dive,
     restricted_master,
 )
+from planner.exact.sequential import value_correction
 from planner.models import Problem
 from planner.packing import HostBin, Packing
 
 __all__ = ["ExactResult", "Progress", "improve"]
 
+SEQUENTIAL_UNTIL = 0.3  # sequential value correction may run until this share of the budget
 CG_SHARE = 0.5  # share of the budget column generation may use before the integer phases
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.1  # share of the budget of the local search after column generation
@@ -125,9 +132,10 @@ def improve(
     state.lp = Master(state, state.patterns)
 
     balanced_fill(state, _open(state))
+    value_correction(state, _open(state), start + SEQUENTIAL_UNTIL * time_limit)
     # A first local search on the cheap bound: often the whole answer, and its hosts are
     # good columns for the LP.
-    empty_hosts(state, _open(state), start + LS_FIRST_SHARE * time_limit)
+    empty_hosts(state, _open(state), time.perf_counter() + LS_FIRST_SHARE * time_limit)
     converged, iterations = column_generation(state, start + CG_SHARE * time_limit)
     if progress:
         progress("lower bound", state.total_value(), state.total_bound())
@@ -150,7 +158,16 @@ def improve(
             break
         rng = rng or random.Random(problem.policy.seed)
     if not proven(state):
-        assign_next = state.by_hosts and state.separable
+        # The assignment model comes next only for small partitions: else the restricted
+        # master may use the time left.
+        assign_next = (
+            state.by_hosts
+            and state.separable
+            and any(
+                sum(state.classes[ci].count for ci in state.by_partition[p]) <= ASSIGN_MAX_VMS
+                for p in _open(state)
+            )
+        )
         restricted_master(state, start + (0.9 if assign_next else 1.0) * time_limit, by_class)
     if not proven(state) and state.by_hosts and state.separable:
         assignment_phase(state)

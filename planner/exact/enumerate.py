@@ -43,7 +43,15 @@ from planner.exact.classes import (
 )
 from planner.exact.pricing import dp_columns, exact_columns
 
-__all__ = ["MAX_PATTERNS", "applies", "bb_columns", "compile_kernels", "enumerate_phase"]
+__all__ = [
+    "MAX_PATTERNS",
+    "applies",
+    "arrays",
+    "bb_columns",
+    "best_pattern",
+    "compile_kernels",
+    "enumerate_phase",
+]
 
 BB_NODES = 2_000_000  # branch-and-bound nodes one pricing may visit (about 0.2 s)
 BB_EXTRA = 30  # further columns of negative reduced cost one pricing returns
@@ -342,7 +350,7 @@ def _exact_cover(ptr, pcls, pk, rc, need, hosts, gap, work_limit):  # type: igno
         choosing = True
 
 
-def _arrays(
+def arrays(
     state: State, p_index: int, t: int
 ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The partition's classes, their demands (CPU, memory, one slot), most VMs per host,
@@ -368,6 +376,26 @@ def applies(state: State) -> bool:
     return state.by_hosts
 
 
+def _by_density(pi: np.ndarray, dem: np.ndarray, most: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """The classes with a positive value and VMs to place, by value per unit of size."""
+    idx = np.flatnonzero((pi > 0) & (most > 0))
+    density = pi[idx] / (dem[idx, 0] / cap[0] + dem[idx, 1] / cap[1])
+    return idx[np.argsort(-density, kind="stable")]
+
+
+def best_pattern(
+    pi: np.ndarray, dem: np.ndarray, most: np.ndarray, grp: np.ndarray, cap: np.ndarray, nodes: int
+) -> np.ndarray:
+    """VMs per class (at most ``most``) of a host of capacity ``cap`` of highest value
+    ``pi``: the best branch and bound finds within ``nodes`` nodes (``arrays`` layout)."""
+    idx = _by_density(pi, dem, most, cap)
+    k = np.zeros(len(pi), dtype=np.int64)
+    if len(idx):
+        _, ks, _ = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes)
+        k[idx] = ks
+    return k
+
+
 def bb_columns(
     state: State,
     p_index: int,
@@ -380,16 +408,14 @@ def bb_columns(
     value, exact). Not exact when the node limit stopped the search. ``avail`` limits the
     VMs of each class (the residual of a dive); ``nodes`` caps the search (default
     ``BB_NODES``, and then more columns of negative reduced cost come along)."""
-    items, dem, most, grp, cap = _arrays(state, p_index, t)
+    items, dem, most, grp, cap = arrays(state, p_index, t)
     if avail is not None:
         most = np.minimum(most, np.array([avail.get(ci, 0) for ci in items], dtype=np.int64))
     pi = np.array([max(0.0, duals[ci]) for ci in items])
     keep = (pi > 0) & (most > 0)
     if not keep.any():
         return [], 0.0, True
-    idx = np.flatnonzero(keep)
-    density = pi[idx] / (dem[idx, 0] / cap[0] + dem[idx, 1] / cap[1])
-    idx = idx[np.argsort(-density, kind="stable")]
+    idx = _by_density(pi, dem, most, cap)
     value, ks, exact = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes or BB_NODES)
     counts = {items[idx[q]]: int(ks[q]) for q in range(len(idx)) if ks[q] > 0}
     cols = [make_pattern(state, p_index, t, counts)] if counts else []
@@ -455,7 +481,7 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
         return "open"
     _, duals, _, _ = solved
     cls = state.classes
-    items, dem, most, grp, cap = _arrays(state, p_index, t)
+    items, dem, most, grp, cap = arrays(state, p_index, t)
     v = _max_value(state, p_index, t, duals, deadline)
     if not math.isfinite(v) or v <= 0:
         return "open"

@@ -35,6 +35,7 @@ from planner.exact.classes import (
 from planner.exact.enumerate import applies, bb_columns
 from planner.exact.master import Master, exchanges
 from planner.exact.pricing import add_capacity, greedy_columns
+from planner.exact.sequential import complete
 from planner.packing import HostBin, Packing
 
 __all__ = ["ASSIGN_MAX_VMS", "DIVE_BACKTRACKS", "assignment_phase", "dive", "restricted_master"]
@@ -103,10 +104,21 @@ def dive(
             lp.caps[t].SetUb(float(max(0, n)))
         for ci, n in residual.items():
             lp.cover[ci].SetLb(float(max(0, n)))
+        started = time.perf_counter()
         step = _dive_step(state, lp, parts, residual, caps, dive_deadline, rng)
         if step is None:
             return None
         cols, last, z = step
+        if state.by_hosts and state.separable:
+            # An anytime dive: what the fixed hosts leave, packed by sequential value
+            # correction for about as long as the step took.
+            slice_end = min(dive_deadline, 2 * time.perf_counter() - started)
+            fixed = [c for done, _ in steps for c in done] + cols
+            finished = _finish(state, parts, fixed, slice_end)
+            if finished is not None:
+                accept(state, finished)
+                if all(state.done(p) for p in parts):
+                    return finished
         future = math.ceil(z - 1e-6) if state.by_hosts else z
         if spent + future >= target - 1e-9 * max(1.0, target) and steps and backtracks > 0:
             backtracks -= 1
@@ -115,6 +127,32 @@ def dive(
             continue
         steps.append((cols, last))
     chosen = [(col, 1) for cols, _ in steps for col in cols]
+    return to_packing(state, chosen, parts)
+
+
+def _finish(
+    state: State, parts: list[int], fixed: list[Pattern], deadline: float
+) -> Packing | None:
+    """The ``fixed`` patterns plus the rest of each partition's VMs packed by sequential
+    value correction (host count, one model per partition); None when that is not possible
+    or out of time."""
+    residual = Counter({ci: state.classes[ci].count for p in parts for ci in state.by_partition[p]})
+    for col in fixed:
+        residual.subtract(dict(col.counts))
+    chosen = [(col, 1) for col in fixed]
+    for p_index in parts:
+        types = types_of(state, p_index)
+        left = {ci: residual[ci] for ci in state.by_partition[p_index] if residual[ci] > 0}
+        if not left:
+            continue
+        if len(types) != 1:
+            return None
+        fixed_here = sum(col.partition == p_index for col in fixed)
+        target = int(state.rounded(state.bound.get(p_index, 0.0))) - fixed_here
+        found = complete(state, p_index, types[0], left, target, deadline)
+        if found is None:
+            return None
+        chosen.extend(found)
     return to_packing(state, chosen, parts)
 
 
