@@ -73,10 +73,11 @@ from planner.packing import HostBin, Packing
 
 __all__ = ["ExactResult", "Progress", "improve"]
 
-SEQUENTIAL_UNTIL = 0.3  # sequential value correction may run until this share of the budget
-CG_SHARE = 0.5  # share of the budget column generation may use before the integer phases
+CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
+SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
+CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
-LS_SHARE = 0.1  # share of the budget of the local search after column generation
+LS_SHARE = 0.05  # share of the budget of the local search after column generation
 ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
 DIVE_UNTIL = 0.85  # dives may run until this share of the budget
 
@@ -132,11 +133,18 @@ def improve(
     state.lp = Master(state, state.patterns)
 
     balanced_fill(state, _open(state))
-    value_correction(state, _open(state), start + SEQUENTIAL_UNTIL * time_limit)
     # A first local search on the cheap bound: often the whole answer, and its hosts are
     # good columns for the LP.
     empty_hosts(state, _open(state), time.perf_counter() + LS_FIRST_SHARE * time_limit)
-    converged, iterations = column_generation(state, start + CG_SHARE * time_limit)
+    # Column generation in two slots: the first often proves the incumbent optimal at once;
+    # else sequential value correction packs towards the bound, and its hosts are good
+    # columns for the second.
+    converged, iterations = column_generation(state, start + CG_FIRST_SHARE * time_limit)
+    if not proven(state):
+        value_correction(state, _open(state), time.perf_counter() + SEQUENTIAL_SHARE * time_limit)
+    if not converged:
+        converged, more = column_generation(state, start + CG_SHARE * time_limit)
+        iterations += more
     if progress:
         progress("lower bound", state.total_value(), state.total_bound())
     if not proven(state):  # now aiming at the column-generation bound

@@ -44,6 +44,8 @@ REPEAT_SHARE = 0.02  # a host's pattern may be repeated for up to this share of 
 RUNS_SHARE = 0.5  # of a completion's time, for the runs; the rest repacks their best
 REPACK_HOSTS = 10  # hosts one repacking step takes apart
 REPACK_RUNS, REPACK_PASSES = 2, 4  # the short runs that repack them
+STALL_PASSES = 100  # passes without a better packing before the runs give up
+STALL_STEPS = 200  # repacking steps without a host fewer before repacking gives up
 MAX_COLUMNS = 4000  # patterns one partition's passes add to the LP (the latest ones)
 
 
@@ -119,6 +121,7 @@ def _runs(
     """Up to ``runs`` runs of ``passes`` passes each (every run starts afresh, with the next
     power): the fewest hosts found (VMs per class each), or None if no pass completed."""
     best: list[np.ndarray] | None = None
+    since = 0  # passes since the best last improved
     for run in range(runs):
         power = POWERS[run % len(POWERS)]
         values, weight = sizes.size.copy(), 1.0
@@ -131,9 +134,10 @@ def _runs(
             if seen is not None:
                 for k in hosts:
                     seen[k.tobytes()] = k
+            since += 1
             if best is None or len(hosts) < len(best):
-                best = hosts
-            if len(best) <= target:
+                best, since = hosts, 0
+            if len(best) <= target or since >= STALL_PASSES:
                 return best
             # The values move towards what this pass learnt, later passes weighing more.
             step = 1.0 + 0.5 * n
@@ -154,7 +158,11 @@ def _repack(
     def spread(group: list[np.ndarray]) -> float:
         return float(sum(((k @ load) ** 2).sum() for k in group))
 
+    since = 0  # steps since the host count last fell
     while len(hosts) > max(target, 1) and time.perf_counter() < deadline:
+        since += 1
+        if since > STALL_STEPS:
+            break
         fill = np.array([(k @ load).max() for k in hosts])
         order = np.argsort(fill, kind="stable")
         others = order[2:]
@@ -165,6 +173,8 @@ def _repack(
         new = _runs(sizes, vms, len(pick) - 1, deadline, rng, None, REPACK_RUNS, REPACK_PASSES)
         if new is None:
             break
+        if len(new) < len(old):
+            since = 0
         if len(new) < len(old) or (len(new) == len(old) and spread(new) > spread(old) + 1e-12):
             keep = set(pick)
             hosts = [k for i, k in enumerate(hosts) if i not in keep] + new
@@ -175,23 +185,33 @@ class _Sizes:
     """The classes merged by size for the knapsack: VMs of one size are interchangeable on
     a host, except that members of one anti-affinity group need distinct hosts. A size
     offers a host its ungrouped VMs plus one VM of each of its groups with VMs left, so the
-    knapsack sees about as many items as there are sizes, however many groups there are."""
+    knapsack sees about as many items as there are sizes, however many groups there are.
+    A group whose members differ in size keeps its classes apart, as knapsack items of one
+    group (the knapsack then takes at most one of them)."""
 
     def __init__(self, dem: np.ndarray, grp: np.ndarray, cap: np.ndarray) -> None:
-        first: dict[tuple[int, int], int] = {}  # size -> its first class
-        for q, (c, m, _) in enumerate(dem):
-            first.setdefault((int(c), int(m)), q)
+        shapes: dict[int, set[tuple[int, int]]] = {}  # group -> the sizes of its members
+        for (c, m, _), g in zip(dem, grp, strict=True):
+            if g >= 0:
+                shapes.setdefault(int(g), set()).add((int(c), int(m)))
+        keys = [
+            (int(c), int(m), int(g) if g >= 0 and len(shapes[int(g)]) > 1 else -1)
+            for (c, m, _), g in zip(dem, grp, strict=True)
+        ]
+        first: dict[tuple[int, int, int], int] = {}  # item -> its first class
+        for q, key in enumerate(keys):
+            first.setdefault(key, q)
         number = {key: n for n, key in enumerate(first)}
-        self.of = np.array([number[int(c), int(m)] for c, m, _ in dem], dtype=np.int64)
+        self.of = np.array([number[key] for key in keys], dtype=np.int64)
         reps = list(first.values())
         self.dem = dem[reps]
         by_cpu, by_mem = cap[0] // self.dem[:, 0], cap[1] // self.dem[:, 1]
         self.fit = np.minimum(np.minimum(by_cpu, by_mem), cap[2])
         self.grouped = grp >= 0
-        self.none = np.full(len(reps), -1, dtype=np.int64)
+        self.grp = np.array([key[2] for key in first], dtype=np.int64)  # -1: merged size
         self.cap = cap
         self.size = np.maximum(dem[:, 0] / cap[0], dem[:, 1] / cap[1])
-        # Members of each size: grouped classes first (they are the harder to place).
+        # Members of each item: grouped classes first (they are the harder to place).
         self.members = [
             sorted(np.flatnonzero(self.of == m).tolist(), key=lambda q: not self.grouped[q])
             for m in range(len(reps))
@@ -238,7 +258,7 @@ def _pass(
         weight = np.bincount(sizes.of, weights=values * left, minlength=len(offer))
         number = np.bincount(sizes.of, weights=left, minlength=len(offer))
         worth = np.where(number > 0, weight / np.maximum(number, 1), 0.0)
-        k = best_pattern(worth, sizes.dem, offer, sizes.none, sizes.cap, NODES)
+        k = best_pattern(worth, sizes.dem, offer, sizes.grp, sizes.cap, NODES)
         if not k.any():  # pragma: no cover - every VM fits an empty host on its own
             return None
         hosts_left = max(float(size @ left), 1.0)
