@@ -44,8 +44,8 @@ REPEAT_SHARE = 0.02  # a host's pattern may be repeated for up to this share of 
 RUNS_SHARE = 0.5  # of a completion's time, for the runs; the rest repacks their best
 REPACK_HOSTS = 10  # hosts one repacking step takes apart
 REPACK_RUNS, REPACK_PASSES = 2, 4  # the short runs that repack them
-STALL_PASSES = 100  # passes without a better packing before the runs give up
-STALL_STEPS = 200  # repacking steps without a host fewer before repacking gives up
+STALL_PASSES = 60  # passes without a better packing before the runs give up
+STALL_STEPS = 120  # repacking steps without a host fewer before repacking gives up
 MAX_COLUMNS = 4000  # patterns one partition's passes add to the LP (the latest ones)
 
 
