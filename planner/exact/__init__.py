@@ -5,14 +5,15 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
-1. *Heuristics*: balanced fill (``local_search``), then sequential value correction
-   (``sequential``: hosts filled one by one by a knapsack, with VM values learnt over
-   passes, then repacked), then emptying hosts (``local_search``), again after column
-   generation.
-2. *Column generation* (``master``, ``pricing``, ``enumerate``): greedy pricing, then exact
-   pricing by branch and bound for the host count (DP and CP-SAT otherwise, and where branch
-   and bound runs out of nodes); valid bounds every exact round; a partition whose incumbent
-   meets its bound is done.
+1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
+   column generation.
+2. *Column generation* (``master``, ``pricing``, ``enumerate``), in two slots: greedy
+   pricing, then exact pricing by branch and bound for the host count (DP and CP-SAT
+   otherwise, and where branch and bound runs out of nodes); valid bounds every exact
+   round; a partition whose incumbent meets its bound is done. Between the slots, for the
+   host count, *sequential value correction* (``sequential``): hosts filled one by one by
+   a knapsack, with VM values learnt over passes, then repacked; its hosts are good columns
+   for the second slot.
 3. *Enumeration* (``enumerate``): where the bound is tight, every host that can be part of
    a plan at the bound is listed (reduced-cost fixing), then an LP dive and algorithm X look
    for such a plan; a complete search that finds none raises the bound by one host.
