@@ -1,6 +1,7 @@
 """Sequential value correction: packings that place every VM once within capacity and
 anti-affinity, sizes merged for the knapsack without breaking groups, repacking that never
-loses a VM, and the phase reaching the bound where first-fit decreasing does not."""
+loses a VM, the phase reaching the bound where first-fit decreasing does not, and the
+dive's completion keeping its fixed hosts."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.exact.classes import State, build_classes, set_cheap_bounds, to_packing, types_of
+from planner.exact.classes import (
+    State,
+    build_classes,
+    make_pattern,
+    set_cheap_bounds,
+    to_packing,
+    types_of,
+)
 from planner.exact.enumerate import arrays
+from planner.exact.search import _finish
 from planner.exact.sequential import _repack, _Sizes, complete, value_correction
 from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Problem
@@ -145,3 +154,18 @@ def test_value_correction_reaches_the_bound_first_fit_decreasing_misses() -> Non
     value_correction(state, [0], time.perf_counter() + 5.0)
     assert state.value[0] == bound
     _check(problem, state.packing())
+
+
+def test_anytime_dive_completes_what_the_fixed_hosts_leave() -> None:
+    """The dive's completion keeps its fixed hosts and packs every other VM exactly once."""
+    items = [VM(name=f"v{i}", vcpus=1 + i % 4, memory_gib=2 + 3 * (i % 5)) for i in range(30)]
+    problem = _problem(items)
+    state = _state(problem, first_fit_decreasing(problem)[0])
+    first = state.by_partition[0][0]
+    fixed = [make_pattern(state, 0, 0, {first: 1})]
+    packing = _finish(state, [0], fixed, time.perf_counter() + 2.0)
+    assert packing is not None
+    _check(problem, packing)
+    assert any(
+        sorted(b.vms) == [state.classes[first].members[0]] for b in packing
+    )  # the fixed host, as fixed
