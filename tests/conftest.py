@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import io
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
-from planner.models import VM, Catalog, HostModel, HypervisorProfile, Inventory, Licence, Policy
+from planner.exact.classes import State, build_classes, set_cheap_bounds
+from planner.models import (
+    VM,
+    Catalog,
+    HostModel,
+    HypervisorProfile,
+    Inventory,
+    Licence,
+    Policy,
+    Problem,
+)
+from planner.packing import Packing
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "bench"
@@ -125,3 +138,31 @@ def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def check_packing(problem: Problem, packing: Packing) -> None:
+    """Every VM exactly once, no host over capacity, anti-affinity kept."""
+    placed = Counter(i for b in packing for i in b.vms)
+    assert sorted(placed) == list(range(len(problem.vms)))
+    assert set(placed.values()) == {1}
+    for b in packing:
+        t = problem.host_types[b.type_index]
+        members = [problem.vms[i] for i in b.vms]
+        assert sum(v.cpu_m for v in members) <= t.cpu_cap_m
+        assert sum(v.mem_mib for v in members) <= t.mem_cap_mib
+        assert len(members) <= t.vm_cap
+        groups = [v.group for v in members if v.group]
+        assert len(groups) == len(set(groups))
+
+
+def engine_state(problem: Problem, packing: Packing) -> State:
+    """The exact engine's state for ``problem`` with ``packing`` as the incumbent, cheap
+    bounds set."""
+    classes, by_partition = build_classes(problem)
+    state = State(problem, classes, by_partition, time.perf_counter() + 60.0)
+    for p_index in by_partition:
+        bins = [b for b in packing if b.partition == p_index and b.vms]
+        state.bins[p_index] = bins
+        state.value[p_index] = float(len(bins))
+    set_cheap_bounds(state)
+    return state

@@ -14,7 +14,6 @@ from planner.exact.classes import (
     add_singletons,
     build_classes,
     make_pattern,
-    set_cheap_bounds,
 )
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.search import _substitute
@@ -22,7 +21,16 @@ from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Policy, Problem
 from planner.packing import Packing, packing_objective
 from planner.sizing import build_problem
-from tests.conftest import PURE, WIN_DC, catalog, host, inventory, vms
+from tests.conftest import (
+    PURE,
+    WIN_DC,
+    catalog,
+    check_packing,
+    engine_state,
+    host,
+    inventory,
+    vms,
+)
 
 
 def _problem(items: list[VM], policy: Policy = PURE, **kw: object) -> Problem:
@@ -38,21 +46,6 @@ def _cpu_items(sizes: list[int]) -> list[VM]:
 
 def _hosts(packing: Packing) -> int:
     return sum(1 for b in packing if b.vms)
-
-
-def _check_packing(problem: Problem, packing: Packing) -> None:
-    """Every VM exactly once, no host over capacity, anti-affinity kept."""
-    placed = Counter(i for b in packing for i in b.vms)
-    assert sorted(placed) == list(range(len(problem.vms)))
-    assert set(placed.values()) == {1}
-    for b in packing:
-        t = problem.host_types[b.type_index]
-        members = [problem.vms[i] for i in b.vms]
-        assert sum(v.cpu_m for v in members) <= t.cpu_cap_m
-        assert sum(v.mem_mib for v in members) <= t.mem_cap_mib
-        assert len(members) <= t.vm_cap
-        groups = [v.group for v in members if v.group]
-        assert len(groups) == len(set(groups))
 
 
 def _optimum(problem: Problem) -> int:
@@ -83,7 +76,7 @@ def test_proves_the_optimum_where_first_fit_decreasing_needs_an_extra_host() -> 
     assert _hosts(result.packing) == 2  # {5,3,2} and {4,3,3}
     assert result.proven
     assert result.bound == 2
-    _check_packing(problem, result.packing)
+    check_packing(problem, result.packing)
 
 
 def test_bound_is_valid_and_plan_never_worse_than_first_fit_on_random_instances() -> None:
@@ -102,7 +95,7 @@ def test_bound_is_valid_and_plan_never_worse_than_first_fit_on_random_instances(
         assert best <= _hosts(result.packing) <= _hosts(ffd)
         if result.proven:
             assert _hosts(result.packing) == best
-        _check_packing(problem, result.packing)
+        check_packing(problem, result.packing)
 
 
 def test_same_input_and_seed_give_the_same_packing() -> None:
@@ -130,7 +123,7 @@ def test_max_count_caps_the_big_model() -> None:
     assert used["h16"] <= 1
     assert sum(used.values()) == 4  # 36 cores: 16 + 3 x 8 at best, and that packs
     assert result.proven
-    _check_packing(problem, result.packing)
+    check_packing(problem, result.packing)
 
 
 def test_anti_affinity_group_members_never_share_a_host() -> None:
@@ -144,7 +137,7 @@ def test_anti_affinity_group_members_never_share_a_host() -> None:
     result = improve(problem, ffd, 5.0)
     assert _hosts(result.packing) == 3
     assert result.proven
-    _check_packing(problem, result.packing)
+    check_packing(problem, result.packing)
 
 
 def test_cost_objective_puts_licensed_vms_on_one_host() -> None:
@@ -162,29 +155,17 @@ def test_cost_objective_puts_licensed_vms_on_one_host() -> None:
     value = packing_objective(problem, result.packing)[0]
     assert value <= packing_objective(problem, ffd)[0] + 1e-6
     assert result.bound <= value + 1e-6
-    _check_packing(problem, result.packing)
-
-
-def _ls_state(problem: Problem, packing: Packing) -> State:
-    """The engine's state for ``problem`` with ``packing`` as the incumbent, cheap bounds set."""
-    classes, by_partition = build_classes(problem)
-    state = State(problem, classes, by_partition, time.perf_counter() + 60.0)
-    for p_index in by_partition:
-        bins = [b for b in packing if b.partition == p_index and b.vms]
-        state.bins[p_index] = bins
-        state.value[p_index] = float(len(bins))
-    set_cheap_bounds(state)
-    return state
+    check_packing(problem, result.packing)
 
 
 def test_local_search_empties_a_host_first_fit_decreasing_wastes() -> None:
     """On CPU 5,4,3,3,3,2 the local search alone moves the third host's VM into the others."""
     problem = _problem(_cpu_items([5, 4, 3, 3, 3, 2]))
     ffd, _ = first_fit_decreasing(problem)
-    state = _ls_state(problem, ffd)
+    state = engine_state(problem, ffd)
     assert empty_hosts(state, [0], time.perf_counter() + 5.0)
     assert _hosts(state.packing()) == 2
-    _check_packing(problem, state.packing())
+    check_packing(problem, state.packing())
 
 
 def test_local_search_and_balanced_fill_never_worse_on_random_instances() -> None:
@@ -197,11 +178,11 @@ def test_local_search_and_balanced_fill_never_worse_on_random_instances() -> Non
         ]
         problem = _problem(items, hosts=(host("h8", cores=8, mem=16),))
         ffd, _ = first_fit_decreasing(problem)
-        state = _ls_state(problem, ffd)
+        state = engine_state(problem, ffd)
         balanced_fill(state, [0])
         empty_hosts(state, [0], time.perf_counter() + 0.5)
         assert _hosts(state.packing()) <= _hosts(ffd)
-        _check_packing(problem, state.packing())
+        check_packing(problem, state.packing())
 
 
 def test_local_search_keeps_groups_zones_and_models() -> None:
@@ -216,12 +197,12 @@ def test_local_search_keeps_groups_zones_and_models() -> None:
     ]
     problem = _problem(items, hosts=(big, small))
     ffd, _ = first_fit_decreasing(problem)
-    state = _ls_state(problem, ffd)
+    state = engine_state(problem, ffd)
     balanced_fill(state, list(state.by_partition))
     empty_hosts(state, list(state.by_partition), time.perf_counter() + 1.0)
     packing = state.packing()
     assert _hosts(packing) <= _hosts(ffd)
-    _check_packing(problem, packing)
+    check_packing(problem, packing)
     for b in packing:
         zones = {problem.vms[i].zone for i in b.vms}
         assert len(zones) == 1

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.exact.classes import (
-    State,
-    build_classes,
     make_pattern,
-    set_cheap_bounds,
     to_packing,
     types_of,
 )
@@ -28,38 +24,18 @@ from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Problem
 from planner.packing import Packing
 from planner.sizing import build_problem
-from tests.conftest import PURE, catalog, host, inventory
+from tests.conftest import PURE, catalog, check_packing, engine_state, host, inventory
 
 
 def _problem(items: list[VM], cores: int = 16, mem: float = 64) -> Problem:
     return build_problem(inventory(*items), catalog(host("h", cores=cores, mem=mem)), PURE)
 
 
-def _state(problem: Problem, packing: Packing) -> State:
-    classes, by_partition = build_classes(problem)
-    state = State(problem, classes, by_partition, time.perf_counter() + 60.0)
-    for p_index in by_partition:
-        bins = [b for b in packing if b.partition == p_index and b.vms]
-        state.bins[p_index] = bins
-        state.value[p_index] = float(len(bins))
-    set_cheap_bounds(state)
-    return state
-
-
 def _check(problem: Problem, packing: Packing) -> None:
-    """Every VM exactly once, no host over capacity, anti-affinity and zones kept."""
-    placed = Counter(i for b in packing for i in b.vms)
-    assert sorted(placed) == list(range(len(problem.vms)))
-    assert set(placed.values()) == {1}
+    """``check_packing``, and every host in one zone."""
+    check_packing(problem, packing)
     for b in packing:
-        t = problem.host_types[b.type_index]
-        members = [problem.vms[i] for i in b.vms]
-        assert sum(v.cpu_m for v in members) <= t.cpu_cap_m
-        assert sum(v.mem_mib for v in members) <= t.mem_cap_mib
-        assert len(members) <= t.vm_cap
-        groups = [v.group for v in members if v.group]
-        assert len(groups) == len(set(groups))
-        assert len({v.zone for v in members}) == 1
+        assert len({problem.vms[i].zone for i in b.vms}) == 1
 
 
 @st.composite
@@ -81,7 +57,7 @@ def estates(draw: st.DrawFn) -> list[VM]:
 def test_completion_places_every_vm_once_within_capacity_and_groups(items: list[VM]) -> None:
     problem = _problem(items)
     ffd, _ = first_fit_decreasing(problem)
-    state = _state(problem, ffd)
+    state = engine_state(problem, ffd)
     chosen = []
     for p_index, members in state.by_partition.items():
         counts = {ci: state.classes[ci].count for ci in members}
@@ -104,7 +80,7 @@ def test_sizes_offer_one_vm_per_group_and_spread_keeps_groups_apart() -> None:
             VM(name="big", vcpus=8, memory_gib=8),
         ]
     )
-    state = _state(problem, first_fit_decreasing(problem)[0])
+    state = engine_state(problem, first_fit_decreasing(problem)[0])
     items, dem, _, grp, cap = arrays(state, 0, 0)
     sizes = _Sizes(dem, grp, cap)
     assert len(sizes.dem) == 2  # (2 vCPU, 4 GiB) and (8 vCPU, 8 GiB)
@@ -119,7 +95,7 @@ def test_sizes_offer_one_vm_per_group_and_spread_keeps_groups_apart() -> None:
 def test_repacking_keeps_every_vm_and_merges_half_empty_hosts() -> None:
     """Twelve hosts holding one small VM each are repacked into fewer, nothing lost."""
     problem = _problem([VM(name=f"v{i}", vcpus=1 + i % 3, memory_gib=2 + i) for i in range(12)])
-    state = _state(problem, first_fit_decreasing(problem)[0])
+    state = engine_state(problem, first_fit_decreasing(problem)[0])
     items, dem, _, grp, cap = arrays(state, 0, 0)
     sizes = _Sizes(dem, grp, cap)
     counts = np.array([state.classes[ci].count for ci in items], dtype=np.int64)
@@ -148,7 +124,7 @@ def test_value_correction_reaches_the_bound_first_fit_decreasing_misses() -> Non
     ]
     problem = _problem(items, cores=32, mem=128)
     ffd, _ = first_fit_decreasing(problem)
-    state = _state(problem, ffd)
+    state = engine_state(problem, ffd)
     bound = int(state.bound[0])
     assert len(ffd) > bound
     value_correction(state, [0], time.perf_counter() + 5.0)
@@ -160,7 +136,7 @@ def test_anytime_dive_completes_what_the_fixed_hosts_leave() -> None:
     """The dive's completion keeps its fixed hosts and packs every other VM exactly once."""
     items = [VM(name=f"v{i}", vcpus=1 + i % 4, memory_gib=2 + 3 * (i % 5)) for i in range(30)]
     problem = _problem(items)
-    state = _state(problem, first_fit_decreasing(problem)[0])
+    state = engine_state(problem, first_fit_decreasing(problem)[0])
     first = state.by_partition[0][0]
     fixed = [make_pattern(state, 0, 0, {first: 1})]
     packing = _finish(state, [0], fixed, time.perf_counter() + 2.0)
