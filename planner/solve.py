@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from planner.bounds import Bounds, lower_bounds
-from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
+from planner.costs import host_cost, hypervisor_licences, tag_licences, watts, workload_cost
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
 from planner.exact import improve
@@ -132,7 +132,12 @@ def assemble(
         hosts=hosts,
         unplaced=unplaced,
         lower_bound_hosts=bounds.hosts,
-        lower_bound_cost=bounds.cost,
+        # Per-VM costs (storage, administration) do not depend on the packing: the engines
+        # leave them out, the plan carries them, so the bound gets them too.
+        lower_bound_cost=bounds.cost
+        + workload_cost(
+            (problem.inventory.vms[v.index] for v in problem.vms), problem.policy, "shared"
+        ).total,
         cost=cost,
         solve_seconds=_since(start),
         failures=simulate_failures(problem, hosts),
@@ -158,7 +163,14 @@ def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -
     for part in problem.partitions:
         if not part.island:
             continue
-        island = sum(h.cost.total for h in hosts if h.partition == part.key)
+        # Per-VM costs (storage, administration) are the same either way: leave them out.
+        island = sum(h.cost.total for h in hosts if h.partition == part.key) - (
+            workload_cost(
+                (problem.inventory.vms[problem.vms[i].index] for i in part.vms),
+                problem.policy,
+                "shared",
+            ).total
+        )
         rest = [
             n
             for p, n in zip(problem.partitions, bounds.partition_hosts, strict=True)
@@ -230,7 +242,14 @@ def _host_plan(problem: Problem, b: HostBin, host_id: str, role: str) -> HostPla
         vm_count=len(vms),
         vm_cap=t.vm_cap,
         licences=licences,
-        cost=host_cost(t.model, licences, util, problem.policy),
+        cost=host_cost(
+            t.model,
+            licences,
+            util,
+            problem.policy,
+            [problem.inventory.vms[v.index] for v in vms],
+            "shared",
+        ),
         watts=watts(t.model, util),
         limiting=limiting,
     )
