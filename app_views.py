@@ -16,7 +16,7 @@ import streamlit as st
 
 from planner.dedicated import compare
 from planner.errors import InputError, InputIssue
-from planner.models import Catalog, Inventory, Plan, Policy, Problem
+from planner.models import COST_CATEGORIES, Catalog, Inventory, Plan, Policy, Problem
 from planner.report import placement_frame, tables
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 BLUE, ORANGE, GREY = "#3b6ea8", "#e08a2c", "#9aa3ad"
-CATEGORIES = ("hardware", "licences", "energy", "rack")
+CATEGORIES = COST_CATEGORIES
 
 
 # Less empty space above the title, so the KPIs and the tabs fit a laptop screen.
@@ -232,7 +232,8 @@ def kpis(plan: Plan, problem: Problem, settled: bool = True) -> None:
         f"{'+' if c['cost_saving'] < 0 else ''}{money(-c['cost_saving'])} vs dedicated",
         delta_color="inverse",
         border=True,
-        help="Hardware + licences + energy + rack over the horizon (catalog currency).",
+        help="Hardware, support, licences, network, storage, energy, facilities and operations "
+        "over the horizon (catalog currency).",
     )
     row2[1].metric(
         "Saving vs dedicated",
@@ -786,9 +787,14 @@ def assumptions(problem: Problem, catalog: Catalog) -> None:
     st.markdown(
         "Money is in the catalog's currency: the bundled prices are US list prices in US$ "
         f"(sources in `data/README.md`). Costs cover **{problem.policy.horizon_years:g} years**"
-        f": purchase price once, yearly licences, energy at "
+        f": purchase prices once, yearly licences and support, energy at "
         f"**${problem.policy.electricity_per_kwh:g}/kWh** × PUE **{problem.policy.pue:g}**, "
-        f"rack at **${problem.policy.rack_unit_per_year:g} per U per year**."
+        f"colocation at **${problem.policy.colocation_per_kw_month:g} per kW per month**, "
+        f"storage at **${problem.policy.shared_storage_per_gib:g}** (shared) / "
+        f"**${problem.policy.local_storage_per_gib:g}** (local) per GiB, operations at "
+        f"**${problem.policy.ops_per_host_year:g}** per server and "
+        f"**${problem.policy.ops_per_vm_year:g}** per VM a year (policy keys; sources in "
+        "`data/README.md`)."
     )
     frames = tables.assumption_frames(problem)
     left, right = st.columns(2)

@@ -41,6 +41,8 @@ class Bounds:
     # A bound on active hosts and spares together, valid for every plan: a spare takes over
     # any one host of its partition, so no active host holds more than the spare's model.
     joint_cost: float = 0.0
+    partition_spare_cost: tuple[float, ...] = ()  # each partition's share of spare_cost
+    partition_cost: tuple[float, ...] = ()  # each partition's active-host cost bound
 
 
 def l2_bound(sizes: Sequence[int], capacity: int) -> int:
@@ -208,14 +210,18 @@ def lower_bounds(problem: Problem) -> Bounds:
     hosts: list[int] = []
     rules: list[str] = []
     cost = spare_cost = joint = 0.0
+    part_spares: list[float] = []
+    part_costs: list[float] = []
     for part in problem.partitions:
         n, rule = _partition_hosts(problem, part)
         hosts.append(n)
         rules.append(rule)
         active = _partition_cost(problem, part, n)
+        part_costs.append(active)
         cost += active
         if not n or not k:
             joint += active
+            part_spares.append(0.0)
             continue
         # Every plan picks some model s for the partition's spares (one that runs all its
         # VMs), and then no active host may hold more than s can take over: so the plan
@@ -224,7 +230,8 @@ def lower_bounds(problem: Problem) -> Bounds:
             s: spare_floor(problem, part, problem.host_types[s])
             for s in spare_candidates(problem, part)
         }
-        spare_cost += k * min(floors.values(), default=0.0)
+        part_spares.append(k * min(floors.values(), default=0.0))
+        spare_cost += part_spares[-1]
         best = math.inf
         for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
             if k * floor + active >= best:
@@ -243,4 +250,6 @@ def lower_bounds(problem: Problem) -> Bounds:
         spare_hosts=spares,
         spare_cost=spare_cost,
         joint_cost=max(joint, cost + spare_cost),
+        partition_spare_cost=tuple(part_spares),
+        partition_cost=tuple(part_costs),
     )

@@ -95,6 +95,7 @@ _HOSTS = _Table(
         _Col("watts_max", "float"),
         _Col("rack_units", "int"),
         _Col("max_count", "int"),
+        _Col("dedicated_only", "bool"),
     ),
     key="model",
     may_be_empty=False,
@@ -117,6 +118,7 @@ _LICENCES = _Table(
         _Col("vms_per_grant", "int"),
         _Col("scope", "choice"),
         _Col("applies_to", "choice"),
+        _Col("support_pct", "float"),
     ),
     key="name",
     may_be_empty=True,  # no licence rules at all is a valid (if optimistic) catalog

@@ -1,33 +1,54 @@
-"""What a host costs over the horizon: hardware, licences, energy and rack space.
+"""What a host costs over the horizon, by category (``CostBreakdown``).
 
 One place for the cost rules, shared by the heuristic, the exact model, the dedicated
-baseline and the verifier:
+baseline and the verifier. Over ``policy.horizon_years`` (``Y``), for one physical server:
 
 - hardware: the model's purchase price, once;
+- support: hardware maintenance, ``hardware_support_pct`` of the price a year; plus the
+  software support (Software Assurance, Oracle support) of its licences;
 - licences: for every licence tag its VMs carry, the cheapest licence with that tag that
-  covers them on this host (design section 2.3); the hypervisor's own licences
-  (``applies_to = all_hosts``) on every consolidation host, cheapest per family;
+  covers them on this host (design section 2.3), support included in the choice; the
+  hypervisor's own licences (``applies_to = all_hosts``) on every consolidation host;
+- network: ``network_pct`` of the price plus ``network_per_host``, once, and
+  ``network_support_pct`` of that a year;
 - energy: ``watts = idle + (max - idle) x CPU utilization`` drawn all year, times PUE and the
   price per kWh;
-- rack: rack units x price per unit per year.
+- facilities: colocation of the peak draw (``watts_max`` / 1000 kW x
+  ``colocation_per_kw_month`` x 12 a year) plus rack units x ``rack_unit_per_year``;
+- operations: ``ops_per_host_year`` per physical server;
+
+and for each workload it runs (a VM on a host, or the one workload of a dedicated server):
+
+- storage: its provisioned ``storage_gib`` x the price per GiB (shared storage for
+  consolidation hosts, local disks for dedicated servers), once, plus
+  ``storage_support_pct`` a year;
+- operations: ``ops_per_vm_year``.
+
+Per-server costs enter ``HostType.fixed_cost`` (the optimizer sees them); per-workload costs
+are the same whatever the packing, so the optimizer never needs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
-from planner.models import CostBreakdown, HostModel, Licence, LicenceUse, Policy
+from planner.models import VM, CostBreakdown, HostModel, Licence, LicenceUse, Policy
 from planner.units import energy_kwh
 
 __all__ = [
     "energy_cost",
+    "facilities_cost",
     "host_cost",
     "hypervisor_licences",
     "licence_for_tag",
-    "rack_cost",
+    "server_running_cost",
     "tag_licences",
     "watts",
+    "workload_cost",
 ]
+
+Storage = Literal["shared", "local"]
 
 
 def watts(model: HostModel, utilization: float) -> float:
@@ -42,9 +63,40 @@ def energy_cost(model: HostModel, utilization: float, policy: Policy) -> float:
     return kwh * policy.electricity_per_kwh
 
 
-def rack_cost(model: HostModel, policy: Policy) -> float:
-    """Rack space cost over the horizon."""
-    return model.rack_units * policy.rack_unit_per_year * policy.horizon_years
+def facilities_cost(model: HostModel, policy: Policy) -> float:
+    """Colocation (kW of peak draw) and rack space over the horizon."""
+    per_year = (
+        model.watts_max / 1000.0 * policy.colocation_per_kw_month * 12.0
+        + model.rack_units * policy.rack_unit_per_year
+    )
+    return per_year * policy.horizon_years
+
+
+def server_running_cost(model: HostModel, policy: Policy) -> CostBreakdown:
+    """Per-server costs besides hardware, licences and energy: the same whatever it runs."""
+    years = policy.horizon_years
+    network = model.price * policy.network_pct / 100.0 + policy.network_per_host
+    return CostBreakdown(
+        support=model.price * policy.hardware_support_pct / 100.0 * years,
+        network=network * (1.0 + policy.network_support_pct / 100.0 * years),
+        facilities=facilities_cost(model, policy),
+        operations=policy.ops_per_host_year * years,
+    )
+
+
+def workload_cost(vms: Iterable[VM], policy: Policy, storage: Storage) -> CostBreakdown:
+    """Per-workload costs: provisioned storage (shared or local) and administration."""
+    years = policy.horizon_years
+    per_gib = policy.shared_storage_per_gib if storage == "shared" else policy.local_storage_per_gib
+    gib = 0.0
+    count = 0
+    for vm in vms:
+        gib += vm.storage_gib or 0.0
+        count += 1
+    return CostBreakdown(
+        storage=gib * per_gib * (1.0 + policy.storage_support_pct / 100.0 * years),
+        operations=policy.ops_per_vm_year * years * count,
+    )
 
 
 def _use(lic: Licence, model: HostModel, tagged_vms: int, years: float) -> LicenceUse:
@@ -59,6 +111,7 @@ def _use(lic: Licence, model: HostModel, tagged_vms: int, years: float) -> Licen
         units=lic.units(model, tagged_vms),
         covers_vms=covers,
         cost=lic.cost(model, tagged_vms, years),
+        support=lic.support_cost(model, tagged_vms, years),
     )
 
 
@@ -113,11 +166,23 @@ def host_cost(
     licences: Iterable[LicenceUse],
     utilization: float,
     policy: Policy,
+    vms: Iterable[VM] = (),
+    storage: Storage = "shared",
 ) -> CostBreakdown:
-    """Total cost of one host over the horizon, by category."""
-    return CostBreakdown(
-        hardware=model.price,
-        licences=sum(u.cost for u in licences),
-        energy=energy_cost(model, utilization, policy),
-        rack=rack_cost(model, policy),
+    """Total cost of one server over the horizon, by category.
+
+    ``licences`` are the licences it holds, ``utilization`` (0..1) its expected CPU load,
+    ``vms`` the workloads it runs (their storage on ``storage``: shared or local disks).
+    """
+    uses = tuple(licences)
+    support = sum(u.support for u in uses)
+    return (
+        CostBreakdown(
+            hardware=model.price,
+            support=support,
+            licences=sum(u.cost for u in uses) - support,
+            energy=energy_cost(model, utilization, policy),
+        )
+        + server_running_cost(model, policy)
+        + workload_cost(vms, policy, storage)
     )

@@ -1,18 +1,22 @@
 """The baseline: every workload on its own physical server (design section 5).
 
 Each VM gets the cheapest catalog model with cores >= its vCPUs and memory >= its memory,
-with no hypervisor and no overcommit. OS and application licences are paid per server with
-their minimums (a 4-core Windows server still pays 16 cores); the hypervisor's own licence
-is never paid. Energy uses the same linear power model as the consolidated hosts, at the
-workload's own load.
+with no hypervisor and no overcommit; the catalog's entry servers (``dedicated_only``, 1
+socket, 4-8 cores) let a small workload have a server of its size. OS and application
+licences are paid per server at that server's cores with their minimums (a 4-core Windows
+server still pays 16 cores; RHEL takes the cheapest of its rules, RHEL Server on bare metal);
+the hypervisor's own licence is never paid. Every cost category is priced by the same rule
+as a consolidation host (``costs.host_cost``): the server's own costs, energy at the
+workload's own load, and the workload's storage on local disks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from planner.costs import energy_cost, rack_cost, tag_licences, watts
+from planner.costs import host_cost, tag_licences, watts, workload_cost
 from planner.models import (
+    COST_CATEGORIES,
     CostBreakdown,
     DedicatedBaseline,
     DedicatedServer,
@@ -31,12 +35,7 @@ def _server_cost(v: SizedVM, model: HostModel, problem: Problem) -> CostBreakdow
     uses = tag_licences(
         model, dict.fromkeys(v.tags, 1), problem.catalog.licences, policy.horizon_years
     )
-    return CostBreakdown(
-        hardware=model.price,
-        licences=sum(u.cost for u in uses),
-        energy=energy_cost(model, v.load_m / 1000.0 / model.cores, policy),
-        rack=rack_cost(model, policy),
-    )
+    return host_cost(model, uses, v.load_m / 1000.0 / model.cores, policy)
 
 
 def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -> DedicatedBaseline:
@@ -64,7 +63,9 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
         if pick is None:
             no_fit.append(v.name)
             continue
-        cost, model = pick
+        server, model = pick
+        # The workload's own costs (local disks, administration) do not depend on the model.
+        cost = server + workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
         servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
         cores += model.cores
         memory += model.memory_gib
@@ -112,7 +113,7 @@ def compare(plan: Plan, problem: Problem) -> dict[str, float]:
             (base.cost.total - plan.cost.total) / base.cost.total if base.cost.total else 0.0
         ),
     }
-    for cat in ("hardware", "licences", "energy", "rack"):
+    for cat in COST_CATEGORIES:
         ours, theirs = getattr(plan.cost, cat), getattr(base.cost, cat)
         out[f"{cat}_cost"] = ours
         out[f"dedicated_{cat}_cost"] = theirs

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from planner.tolerances import gap
 
 __all__ = [
+    "COST_CATEGORIES",
     "VM",
     "Catalog",
     "CostBreakdown",
@@ -100,6 +101,7 @@ class HostModel(_Frozen):
     watts_max: float = Field(default=-1.0)
     rack_units: int = Field(default=0, ge=0)  # 0: 1U for one socket, 2U for two or more
     max_count: int | None = Field(default=None, ge=0)
+    dedicated_only: bool = False  # offered to the dedicated baseline only, never as a host
     estimated: tuple[str, ...] = ()  # fields filled from published defaults
 
     @model_validator(mode="before")
@@ -160,6 +162,8 @@ class Licence(_Frozen):
     ``price`` is per ``unit`` (per core, per socket pair, per host or per VM) and per
     ``period``. A grant covers ``vms_per_grant`` tagged VMs (0 = unlimited); a host running
     more stacks grants (Windows Server Standard: 2 VMs per full licensing of the cores).
+    ``support_pct`` is the yearly support of a ``once`` licence (Software Assurance, Oracle
+    support) as a percentage of its price; subscriptions (``period = year``) include it.
     """
 
     name: str = Field(min_length=1)
@@ -173,6 +177,7 @@ class Licence(_Frozen):
     vms_per_grant: int = Field(default=0, ge=0)
     scope: Literal["host", "cluster"] = "host"
     applies_to: Literal["tagged", "all_hosts"] = "tagged"
+    support_pct: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _check_tag(self) -> Licence:
@@ -201,10 +206,22 @@ class Licence(_Frozen):
             return 1 if tagged_vms > 0 or self.applies_to == "all_hosts" else 0
         return -(-tagged_vms // self.vms_per_grant)
 
-    def cost(self, host: HostModel, tagged_vms: int, years: float) -> float:
-        """Cost over ``years`` of covering ``tagged_vms`` tagged VMs on ``host``."""
+    def licence_cost(self, host: HostModel, tagged_vms: int, years: float) -> float:
+        """The licence itself over ``years`` (purchase, or subscription), support excluded."""
         per_period = self.price * self.units(host, tagged_vms) * self.grants(tagged_vms)
         return per_period * (years if self.period == "year" else 1.0)
+
+    def support_cost(self, host: HostModel, tagged_vms: int, years: float) -> float:
+        """Support over ``years``: ``support_pct`` of a ``once`` licence's price each year."""
+        if self.period == "year":
+            return 0.0
+        return self.licence_cost(host, tagged_vms, years) * self.support_pct / 100.0 * years
+
+    def cost(self, host: HostModel, tagged_vms: int, years: float) -> float:
+        """Cost over ``years`` of ``tagged_vms`` tagged VMs on ``host``, support included."""
+        return self.licence_cost(host, tagged_vms, years) + self.support_cost(
+            host, tagged_vms, years
+        )
 
 
 class HypervisorProfile(_Frozen):
@@ -248,7 +265,19 @@ class Policy(_Frozen):
     horizon_years: float = Field(default=5.0, gt=0)
     electricity_per_kwh: float = Field(default=0.15, ge=0)
     pue: float = Field(default=1.58, ge=1)
+    # Running costs (data/README.md names the source of every default). Percentages are
+    # per year of a purchase price; "per year" amounts are paid every year of the horizon.
+    hardware_support_pct: float = Field(default=10.0, ge=0)  # server maintenance, % of price
+    network_pct: float = Field(default=10.0, ge=0)  # network gear, % of the server's price
+    network_per_host: float = Field(default=0.0, ge=0)  # ports, NICs, optics: once per server
+    network_support_pct: float = Field(default=15.0, ge=0)  # network maintenance, % of it
+    shared_storage_per_gib: float = Field(default=1.5, ge=0)  # consolidated: once per GiB
+    local_storage_per_gib: float = Field(default=0.5, ge=0)  # dedicated servers' disks
+    storage_support_pct: float = Field(default=10.0, ge=0)  # storage maintenance
+    colocation_per_kw_month: float = Field(default=163.44, ge=0)  # per kW of peak draw
     rack_unit_per_year: float = Field(default=0.0, ge=0)
+    ops_per_host_year: float = Field(default=860.0, ge=0)  # each physical server
+    ops_per_vm_year: float = Field(default=1690.0, ge=0)  # each workload (VM or OS instance)
     time_limit_s: float = Field(default=30.0, gt=0)
     workers: int = Field(default=2, ge=1)
     seed: int = 0
@@ -284,19 +313,19 @@ class HostType(_Frozen):
     mem_cap_mib: int
     vm_cap: int
     hardware_cost: float  # purchase price
-    rack_cost: float  # over the horizon
+    running_cost: float  # maintenance, network, facilities, operations over the horizon
     energy_idle_cost: float  # over the horizon at idle draw
     energy_per_util_cost: float  # extra over the horizon per unit of CPU utilization (0..1)
-    hypervisor_licence_cost: float  # all_hosts licences over the horizon
+    hypervisor_licence_cost: float  # all_hosts licences over the horizon, support included
 
     @property
     def fixed_cost(self) -> float:
-        """Cost of the host whatever runs on it (idle energy included)."""
+        """Cost of the host whatever runs on it (idle energy and per-host costs included)."""
         return (
             self.hardware_cost
-            + self.rack_cost
+            + self.running_cost
             + self.energy_idle_cost
-            + (self.hypervisor_licence_cost)
+            + self.hypervisor_licence_cost
         )
 
 
@@ -339,26 +368,54 @@ class Problem(_Frozen):
 # --------------------------------------------------------------------------- plan
 
 
+COST_CATEGORIES = (
+    "hardware",
+    "support",
+    "licences",
+    "network",
+    "storage",
+    "energy",
+    "facilities",
+    "operations",
+)
+"""The categories of ``CostBreakdown``, in the order reports show them."""
+
+
 class CostBreakdown(_Frozen):
-    """Cost over the policy's horizon, by category (currency units)."""
+    """Cost over the policy's horizon, by category (currency units).
+
+    hardware: server purchase; support: hardware maintenance and software support (SA,
+    Oracle support); licences: licences and subscriptions; network: network gear and its
+    maintenance; storage: provisioned storage and its maintenance; energy: electricity at the
+    wall times PUE; facilities: colocation power and rack space; operations: administration
+    per server and per workload.
+    """
 
     hardware: float = 0.0
+    support: float = 0.0
     licences: float = 0.0
+    network: float = 0.0
+    storage: float = 0.0
     energy: float = 0.0
-    rack: float = 0.0
+    facilities: float = 0.0
+    operations: float = 0.0
 
     @property
     def total(self) -> float:
         """Sum of the categories."""
-        return self.hardware + self.licences + self.energy + self.rack
+        return (
+            self.hardware
+            + self.support
+            + self.licences
+            + self.network
+            + self.storage
+            + self.energy
+            + self.facilities
+            + self.operations
+        )
 
     def __add__(self, other: CostBreakdown) -> CostBreakdown:
-        return CostBreakdown(
-            hardware=self.hardware + other.hardware,
-            licences=self.licences + other.licences,
-            energy=self.energy + other.energy,
-            rack=self.rack + other.rack,
-        )
+        return CostBreakdown(**{c: getattr(self, c) + getattr(other, c) for c in COST_CATEGORIES})
 
 
 class LicenceUse(_Frozen):
@@ -369,7 +426,8 @@ class LicenceUse(_Frozen):
     grants: int
     units: int  # priced units per grant (billable cores, socket pairs, hosts or VMs)
     covers_vms: int  # tagged VMs it may run (-1 = unlimited)
-    cost: float
+    cost: float  # over the horizon, support included
+    support: float = 0.0  # the support part of ``cost``
 
 
 class HostPlan(_Frozen):

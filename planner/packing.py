@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planner.costs import hypervisor_licences, tag_licences
+from planner.costs import host_cost, hypervisor_licences, tag_licences
 from planner.models import CostBreakdown, HostModel, Licence, LicenceUse, Problem
 
 __all__ = ["HostBin", "Packing", "bin_cost", "bin_licences", "packing_cost", "packing_objective"]
@@ -61,16 +61,14 @@ def _licences(
 
 
 def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:
-    """Cost of one host over the horizon, by category."""
+    """Cost of one host over the horizon, by category, without its VMs' own costs.
+
+    Per-VM costs (storage, administration per VM) are the same whatever the packing, so the
+    comparison of packings leaves them out; ``solve`` adds them to the plan.
+    """
     ht = problem.host_types[b.type_index]
     load = sum(problem.vms[i].load_m for i in b.vms) / (1000.0 * ht.model.cores)
-    tagged = bin_licences(problem, b)
-    return CostBreakdown(
-        hardware=ht.hardware_cost,
-        licences=sum(u.cost for u in tagged),
-        energy=ht.energy_idle_cost + ht.energy_per_util_cost * min(load, 1.0),
-        rack=ht.rack_cost,
-    )
+    return host_cost(ht.model, bin_licences(problem, b), load, problem.policy)
 
 
 def packing_cost(problem: Problem, bins: Sequence[HostBin]) -> float:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from planner.costs import energy_cost, hypervisor_licences, rack_cost
+from planner.costs import energy_cost, hypervisor_licences, server_running_cost
 from planner.errors import InputError, InputIssue
 from planner.models import (
     VM,
@@ -69,6 +69,8 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
 
     types: list[HostType] = []
     for model in catalog.hosts:
+        if model.dedicated_only:
+            continue  # an entry server for the dedicated baseline, not a host to buy
         ht = host_type(len(types), model, profile, policy, catalog)
         if ht.cpu_cap_m <= 0 or ht.mem_cap_mib <= 0:
             notes.append(
@@ -185,7 +187,7 @@ def host_type(
         mem_cap_mib=gib_to_mib_floor(usable_mem),
         vm_cap=profile.max_vms_per_host,
         hardware_cost=model.price,
-        rack_cost=rack_cost(model, policy),
+        running_cost=server_running_cost(model, policy).total,
         energy_idle_cost=idle,
         energy_per_util_cost=energy_cost(model, 1.0, policy) - idle,
         hypervisor_licence_cost=hyp,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from planner.bounds import Bounds, lower_bounds, spare_candidates
-from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
+from planner.costs import host_cost, hypervisor_licences, tag_licences, watts, workload_cost
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
 from planner.exact import improve
@@ -76,22 +76,28 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
     if progress:
         progress(SolveProgress("first-fit decreasing", active_value, cheap, _since(start)))
     engine, active_bound = "first-fit decreasing", cheap
-    small, settled = _small_cost_partitions(problem), False
-    if small and not failed and not meets_bound(active_value, cheap):
+    # Small partitions (cost objective): the exact CP-SAT model, spares included; the
+    # engine then works on the others only.
+    small = [] if failed else _small_cost_partitions(problem)
+    small_bound = 0.0
+    if small and not meets_bound(active_value, cheap):
         k = problem.policy.ha_host_failures
         exact = assign_cost(problem, small, packing, SMALL_COST_WORK, spares=k)
-        if exact is not None:
-            engine = "CP-SAT cost assignment"
+        if exact is None:
+            small = []
+        else:
+            engine = "CP-SAT cost model"
             # With spares the model weighs them too: its plan is the better whole even where
-            # its active hosts cost more, and its bound covers the spares.
-            if k or packing_objective(problem, exact.bins)[0] < active_value:
-                packing, active_value = exact.bins, packing_objective(problem, exact.bins)[0]
-            total_bound, settled = lp_bound(exact.bound), exact.proven
-            if k:
-                bounds = replace(bounds, joint_cost=max(bounds.joint_cost, total_bound))
-            else:
-                active_bound = max(active_bound, total_bound)
-    if not (failed or settled) and problem.vms and not meets_bound(active_value, active_bound):
+            # its active hosts cost more.
+            kept = tuple(b for b in packing if b.partition not in small)
+            packing = tuple(sorted(kept + exact.bins, key=lambda b: b.partition))
+            active_value = packing_objective(problem, packing)[0]
+            small_bound = lp_bound(exact.bound)
+    else:
+        small = []
+    large = [p for p, part in enumerate(problem.partitions) if part.vms and p not in small]
+    large_bound = sum(bounds.partition_cost[p] for p in large) if small else active_bound
+    if large and not failed and not meets_bound(active_value, active_bound):
 
         def report(stage: str, value: float | None, bound: float | None) -> None:
             if progress:
@@ -99,10 +105,34 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
 
         # time_limit_s bounds the whole solve: keep back what assembling the plan will take.
         budget = problem.policy.time_limit_s - _since(start) - _assembly_reserve(problem)
-        result = improve(problem, packing, max(0.0, budget), report, bounds)
-        engine = "column generation + exact search"
-        packing = result.packing
-        active_bound = max(active_bound, result.bound)
+        sub, sub_bounds = problem, bounds
+        if small:  # the engine sees the large partitions only
+            sub = _only(problem, large)
+            sub_bounds = lower_bounds(sub)
+        result = improve(
+            sub,
+            tuple(b for b in packing if b.partition in large),
+            max(0.0, budget),
+            report,
+            sub_bounds,
+        )
+        engine = (
+            "column generation + exact search"
+            if not small
+            else "CP-SAT cost model + column generation + exact search"
+        )
+        kept = tuple(b for b in packing if b.partition not in large)
+        packing = tuple(sorted(kept + result.packing, key=lambda b: b.partition))
+        large_bound = max(large_bound, result.bound)
+    if small:
+        # Small partitions: the CP-SAT bound (spares included); large ones: the engine's
+        # bound on their active hosts plus their spares' floor.
+        spare_floor = sum(bounds.partition_spare_cost[p] for p in large)
+        bounds = replace(
+            bounds, joint_cost=max(bounds.joint_cost, small_bound + large_bound + spare_floor)
+        )
+    else:
+        active_bound = max(active_bound, large_bound)
     if problem.policy.objective == "hosts":
         bounds = replace(
             bounds, hosts=max(bounds.hosts, host_count_bound(active_bound) + bounds.spare_hosts)
@@ -197,15 +227,28 @@ def _place_capped(
 
 
 def _small_cost_partitions(problem: Problem) -> list[int]:
-    """Partitions the exact cost model solves: all of them, when each is small enough and no
-    ``max_count`` couples them (empty otherwise)."""
+    """Partitions the exact cost model solves (cost objective): those of at most
+    ``SMALL_COST_MAX_VMS`` VMs, where no ``max_count`` couples them to others."""
     if problem.policy.objective != "cost" or not problem.vms:
         return []
     used = [p for p, part in enumerate(problem.partitions) if part.vms]
-    if any(len(problem.partitions[p].vms) > SMALL_COST_MAX_VMS for p in used):
-        return []
+    small = [p for p in used if len(problem.partitions[p].vms) <= SMALL_COST_MAX_VMS]
     coupled = any(t.model.max_count is not None for t in problem.host_types)
-    return used if len(used) == 1 or not coupled else []
+    if coupled and len(used) > 1:
+        return []
+    return small
+
+
+def _only(problem: Problem, parts: list[int]) -> Problem:
+    """``problem`` with every partition but ``parts`` emptied (indices kept)."""
+    return problem.model_copy(
+        update={
+            "partitions": tuple(
+                part if p in parts else part.model_copy(update={"vms": ()})
+                for p, part in enumerate(problem.partitions)
+            )
+        }
+    )
 
 
 def _assembly_reserve(problem: Problem) -> float:
@@ -252,7 +295,15 @@ def assemble(
     cost = sum((h.cost for h in hosts), CostBreakdown())
     spares_missing = len(spares) < problem.policy.ha_host_failures * _partitions_used(packing)
     value = cost.total if problem.policy.objective == "cost" else float(len(hosts))
-    bound = bounds.cost if problem.policy.objective == "cost" else float(bounds.hosts)
+    # Per-VM costs (storage, administration) do not depend on the packing: the engines
+    # leave them out, the plan carries them, so the bound gets them too.
+    lower_cost = (
+        bounds.cost
+        + workload_cost(
+            (problem.inventory.vms[v.index] for v in problem.vms), problem.policy, "shared"
+        ).total
+    )
+    bound = lower_cost if problem.policy.objective == "cost" else float(bounds.hosts)
     status = plan_status(problem, bool(failed), unplaced_proven, spares_missing, value, bound)
     plan = Plan(
         status=status,
@@ -261,7 +312,7 @@ def assemble(
         hosts=hosts,
         unplaced=unplaced,
         lower_bound_hosts=bounds.hosts,
-        lower_bound_cost=bounds.cost,
+        lower_bound_cost=lower_cost,
         cost=cost,
         solve_seconds=_since(start),
         failures=simulate_failures(problem, hosts),
@@ -309,7 +360,14 @@ def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -
     for part in problem.partitions:
         if not part.island:
             continue
-        island = sum(h.cost.total for h in hosts if h.partition == part.key)
+        # Per-VM costs (storage, administration) are the same either way: leave them out.
+        island = sum(h.cost.total for h in hosts if h.partition == part.key) - (
+            workload_cost(
+                (problem.inventory.vms[problem.vms[i].index] for i in part.vms),
+                problem.policy,
+                "shared",
+            ).total
+        )
         rest = [
             n
             for p, n in zip(problem.partitions, bounds.partition_hosts, strict=True)
@@ -381,7 +439,14 @@ def _host_plan(problem: Problem, b: HostBin, host_id: str, role: str) -> HostPla
         vm_count=len(vms),
         vm_cap=t.vm_cap,
         licences=licences,
-        cost=host_cost(t.model, licences, util, problem.policy),
+        cost=host_cost(
+            t.model,
+            licences,
+            util,
+            problem.policy,
+            [problem.inventory.vms[v.index] for v in vms],
+            "shared",
+        ),
         watts=watts(t.model, util),
         limiting=limiting,
     )

@@ -20,7 +20,7 @@ import pandas as pd
 
 from planner.dedicated import compare
 from planner.errors import InputError, InputIssue
-from planner.models import Catalog, Inventory, Policy
+from planner.models import COST_CATEGORIES, Catalog, Inventory, Policy
 from planner.pipeline import run
 from planner.settings import policy_from
 
@@ -34,11 +34,9 @@ COLUMNS = (
     "status",
     "gap",
     "cost_total",
-    "cost_hardware",
-    "cost_licences",
-    "cost_energy",
-    "cost_rack",
+    *(f"cost_{cat}" for cat in COST_CATEGORIES),
     "dedicated_cost_total",
+    *(f"dedicated_cost_{cat}" for cat in COST_CATEGORIES),
     "cost_saving",
     "unplaced",
     "solve_seconds",
@@ -107,11 +105,11 @@ def _row(
         status=plan.status,
         gap=round(plan.gap, 6),
         cost_total=round(plan.cost.total, 2),
-        cost_hardware=round(plan.cost.hardware, 2),
-        cost_licences=round(plan.cost.licences, 2),
-        cost_energy=round(plan.cost.energy, 2),
-        cost_rack=round(plan.cost.rack, 2),
+        **{f"cost_{cat}": round(getattr(plan.cost, cat), 2) for cat in COST_CATEGORIES},
         dedicated_cost_total=round(c["dedicated_cost_total"], 2),
+        **{
+            f"dedicated_cost_{cat}": round(c[f"dedicated_{cat}_cost"], 2) for cat in COST_CATEGORIES
+        },
         cost_saving=round(c["cost_saving"], 2),
         unplaced=len(plan.unplaced),
         solve_seconds=round(plan.solve_seconds, 3),

@@ -60,9 +60,10 @@ def by_name(licences: tuple[Licence, ...], name: str) -> Licence:
 def test_bundled_catalog_loads_with_its_sources(bundled: catalog.Catalog) -> None:
     """The bundled files load without error and the catalog says where each part came from."""
     assert DATA_DIR == ROOT / "data"
-    assert len(bundled.hosts) == 5
+    assert len(bundled.hosts) == 9
+    assert sum(h.dedicated_only for h in bundled.hosts) == 4
     assert {h.sockets for h in bundled.hosts} == {1, 2}
-    assert len(bundled.licences) == 6
+    assert len(bundled.licences) == 7
     assert set(bundled.profiles) == {"type1", "type2", "none"}
     assert bundled.sources == {
         "hosts": "hosts.csv (bundled)",
@@ -127,8 +128,8 @@ def test_windows_standard_stacks_and_datacenter_does_not(bundled: catalog.Catalo
     host = HostModel(model="tiny", sockets=1, cores_per_socket=4, memory_gib=32)
     assert std.grants(5) == 3
     assert dc.grants(5) == 1
-    assert std.cost(host, 5, years=5) == pytest.approx(3 * 16 * 1176 / 16)
-    assert dc.cost(host, 5, years=5) == pytest.approx(6771)
+    assert std.licence_cost(host, 5, years=5) == pytest.approx(3 * 16 * 1176 / 16)
+    assert dc.licence_cost(host, 5, years=5) == pytest.approx(6771)
     assert std.tag == dc.tag == "windows" and std.family == dc.family
 
 
@@ -139,8 +140,8 @@ def test_other_bundled_licences_price_as_documented(bundled: catalog.Catalog) ->
     oracle = by_name(bundled.licences, "Oracle Database Enterprise Edition")
     rhel = by_name(bundled.licences, "RHEL for Virtual Datacenters")
     vvf = by_name(bundled.licences, "VMware vSphere Foundation")
-    assert sql.cost(host, 40, years=5) == pytest.approx(16 * 15123)  # 32 cores = 16 packs
-    assert oracle.cost(host, 3, years=5) == pytest.approx(16 * 47500)  # 32 x 0.5 processors
+    assert sql.licence_cost(host, 40, years=5) == pytest.approx(16 * 15123)  # 32 cores = 16 packs
+    assert oracle.licence_cost(host, 3, years=5) == pytest.approx(16 * 47500)  # 32 x 0.5 processors
     assert oracle.scope == "cluster"
     assert rhel.cost(host, 30, years=3) == pytest.approx(3 * 2500)  # one socket pair, 3 years
     assert vvf.applies_to == "all_hosts" and vvf.tag == ""
@@ -387,9 +388,9 @@ def test_host_frame_round_trip_keeps_estimates(bundled: catalog.Catalog) -> None
     frame = hosts_frame(hosts)
     assert list(frame.columns) == [
         "model", "sockets", "cores_per_socket", "memory_gib", "threads_per_core",
-        "price", "watts_idle", "watts_max", "rack_units", "max_count",
+        "price", "watts_idle", "watts_max", "rack_units", "max_count", "dedicated_only",
     ]  # fmt: skip
-    assert frame["price"].isna().tolist() == [False] * 5 + [True]
+    assert frame["price"].isna().tolist() == [False] * 9 + [True]
     assert hosts_from_frame(frame) == hosts
 
 
@@ -402,7 +403,7 @@ def test_edited_host_frame_reads_back_with_row_numbers() -> None:
     (edited,) = hosts_from_frame(frame)
     assert edited.price == 1234 and "price" not in edited.estimated
 
-    frame.loc[2] = ["other", 2, 0, 128, 2, None, None, None, None, None]
+    frame.loc[2] = ["other", 2, 0, 128, 2, None, None, None, None, None, None]
     with pytest.raises(InputError) as exc:
         hosts_from_frame(frame, "host table")
     issue = only_issue(exc)

@@ -96,7 +96,8 @@ def cost_chart(plan: Plan, problem: Problem) -> str:
     c = compare(plan, problem)
     fig = Figure(figsize=(6.5, 2.6))
     ax = fig.subplots()
-    colors = {"hardware": "#1f77b4", "licences": "#ff7f0e", "energy": "#2ca02c", "rack": "#9467bd"}
+    palette = mpl.colormaps["tab10"]
+    colors = {cat: palette(i) for i, cat in enumerate(CATEGORIES)}
     left = [0.0, 0.0]
     for cat in CATEGORIES:
         values = [c[f"{cat}_cost"], c[f"dedicated_{cat}_cost"]]
@@ -104,7 +105,13 @@ def cost_chart(plan: Plan, problem: Problem) -> str:
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_xlabel(f"cost over {problem.policy.horizon_years:g} years")
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.legend(ncols=4, fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.legend(
+        ncols=len(CATEGORIES),
+        fontsize=7,
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
@@ -125,6 +132,7 @@ def html_report(plan: Plan, problem: Problem, made: datetime | None = None) -> s
         failures=len(plan.failures),
         restartable=sum(f.restartable for f in plan.failures),
         money=_money,
+        categories=CATEGORIES,
         table=_table,
         cost_chart=cost_chart(plan, problem),
         utilization_chart=utilization_chart(plan),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.dedicated import compare
-from planner.models import CostBreakdown, HostPlan, Plan, Problem
+from planner.models import COST_CATEGORIES, CostBreakdown, HostPlan, Plan, Problem
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = ["SCHEMA_VERSION", "plan_json_bytes", "plan_to_dict", "write_plan_json"]
@@ -25,13 +25,9 @@ def _money(x: float) -> float:
 
 
 def _costs(c: CostBreakdown) -> dict[str, float]:
-    return {
-        "hardware": _money(c.hardware),
-        "licences": _money(c.licences),
-        "energy": _money(c.energy),
-        "rack": _money(c.rack),
-        "total": _money(c.total),
-    }
+    out = {cat: _money(getattr(c, cat)) for cat in COST_CATEGORIES}
+    out["total"] = _money(c.total)
+    return out
 
 
 def _host(h: HostPlan) -> dict[str, Any]:
@@ -48,6 +44,7 @@ def _host(h: HostPlan) -> dict[str, Any]:
                 "units": u.units,
                 "covers_vms": None if u.covers_vms < 0 else u.covers_vms,
                 "cost": _money(u.cost),
+                "support": _money(u.support),
             }
             for u in h.licences
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.dedicated import compare
-from planner.models import Plan, Problem
+from planner.models import COST_CATEGORIES, Plan, Problem
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "validation_frame",
 ]
 
-CATEGORIES = ("hardware", "licences", "energy", "rack")
+CATEGORIES = COST_CATEGORIES
 
 
 def summary_rows(plan: Plan, problem: Problem) -> list[tuple[str, object, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planner.dedicated import compare
-from planner.models import Plan, Problem
+from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem
 
 __all__ = ["plan_summary"]
 
@@ -15,6 +15,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
     inv = problem.inventory
     years = problem.policy.horizon_years
     c = compare(plan, problem)
+    base = CostBreakdown(**{cat: c[f"dedicated_{cat}_cost"] for cat in COST_CATEGORIES})
     models = Counter(h.model for h in plan.hosts)
     placed = sum(h.vm_count for h in plan.hosts)
     if plan.status == "optimal":
@@ -40,10 +41,9 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         f"{len(plan.spare_hosts)} spare (lower bound {plan.lower_bound_hosts}): "
         + ", ".join(f"{n} x {m}" for m, n in models.most_common()),
         f"  placed     {placed} of {len(inv.vms)} VMs, {len(plan.unplaced)} unplaced",
-        f"  cost       {plan.cost.total:,.0f} over {years:g} years (hardware "
-        f"{plan.cost.hardware:,.0f}, licences {plan.cost.licences:,.0f}, energy "
-        f"{plan.cost.energy:,.0f}, rack {plan.cost.rack:,.0f})",
-        f"  dedicated  {c['dedicated_servers']:.0f} servers, {c['dedicated_cost_total']:,.0f}; "
+        f"  cost       {plan.cost.total:,.0f} over {years:g} years ({_categories(plan.cost)})",
+        f"  dedicated  {c['dedicated_servers']:.0f} servers, {c['dedicated_cost_total']:,.0f} "
+        f"({_categories(base)}); "
         f"consolidation saves {c['cost_saving']:,.0f} ({c['cost_saving_pct']:.0%}), "
         f"{c['consolidation_ratio']:.1f} VMs per host",
         f"  driver     {plan.explanation}",
@@ -55,3 +55,8 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         lines.append(f"  unplaced   ... and {len(plan.unplaced) - 10} more (see --csv or --json)")
     lines += [f"  note       {n}" for n in plan.notes]
     return "\n".join(lines)
+
+
+def _categories(cost: CostBreakdown) -> str:
+    """``hardware 1,234, support 567, ...``: every category, in the reports' order."""
+    return ", ".join(f"{cat} {getattr(cost, cat):,.0f}" for cat in COST_CATEGORIES)

@@ -21,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 from planner.models import Plan, Problem
 from planner.report.placement import neutralise, placement_frame
 from planner.report.tables import (
+    CATEGORIES,
     assumption_frames,
     comparison_frame,
     failures_frame,
@@ -123,8 +124,8 @@ def _comparison(wb: Workbook, plan: Plan, problem: Problem, fmt: _Formats) -> No
         chart.add_series(
             {
                 "name": name,
-                "categories": ["Comparison", 1, 0, 4, 0],
-                "values": ["Comparison", 1, col, 4, col],
+                "categories": ["Comparison", 1, 0, len(CATEGORIES), 0],
+                "values": ["Comparison", 1, col, len(CATEGORIES), col],
                 "fill": {"color": color},
             }
         )
