@@ -576,7 +576,7 @@ def overview(plan: Plan, problem: Problem) -> None:
     years = problem.policy.horizon_years
     models = Counter(h.model for h in plan.hosts)
     st.info(
-        f"**What drives the host count.** {plan.explanation}  \n"
+        f"**What drives the host count.** {plan.explanation.summary}  \n"
         f"**Hosts:** {', '.join(f'{n} × {m}' for m, n in models.most_common()) or 'none'}.  \n"
         f"**Failure simulation:** {_failure_summary(plan)}",
         icon=":material/lightbulb:",

@@ -88,7 +88,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             "gap": round(plan.gap, 6),
             "solve_seconds": round(plan.solve_seconds, 3),
             "engine": plan.engine,
-            "explanation": plan.explanation,
+            "explanation": plan.explanation.summary,
         },
         "hosts": [_host(h) for h in plan.hosts],
         "unplaced": [{"vm": u.vm, "reason": u.reason} for u in plan.unplaced],
@@ -107,6 +107,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             ],
         },
         "comparison": {k: round(v, 4) for k, v in comparison.items()},
+        "explanation": plan.explanation.model_dump(exclude={"summary"}),
         "failures": [
             {
                 "host": f.host,

@@ -42,7 +42,7 @@ def summary_rows(plan: Plan, problem: Problem) -> list[tuple[str, object, str]]:
         ("Spare hosts (N+k)", len(plan.spare_hosts), "hosts"),
         ("Lower bound on hosts", plan.lower_bound_hosts, "hosts"),
         ("Plan quality", proof, f"objective: {plan.objective}"),
-        ("What drives the host count", plan.explanation, ""),
+        ("What drives the host count", plan.explanation.summary, ""),
         ("Total cost", round(plan.cost.total, 2), f"currency over {years:g} years"),
         ("Dedicated servers instead", c["dedicated_servers"], "servers"),
         ("Dedicated cost", round(c["dedicated_cost_total"], 2), f"currency over {years:g} years"),

@@ -40,7 +40,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         f"  dedicated  {c['dedicated_servers']:.0f} servers, {c['dedicated_cost_total']:,.0f}; "
         f"consolidation saves {c['cost_saving']:,.0f} ({c['cost_saving_pct']:.0%}), "
         f"{c['consolidation_ratio']:.1f} VMs per host",
-        f"  driver     {plan.explanation}",
+        f"  driver     {plan.explanation.summary}",
         f"  failures   {restartable} of {len(plan.failures)} hosts can fail with every VM "
         "restarted on the survivors",
     ]
