@@ -367,6 +367,11 @@ def price_rules(
         rules.append(price)
     if progress:
         progress(len(variants), len(variants))
+    if policy.objective == "hosts" and rules:
+        notes.append(
+            "objective hosts: each cost is that of a plan with the fewest hosts, not the "
+            "cheapest one, so costs compare plans rather than price the rules exactly"
+        )
     rules.sort(key=lambda r: (-r.cost, -r.hosts, r.kind, r.name))
     return tuple(rules), tuple(notes)
 

@@ -107,7 +107,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             ],
         },
         "comparison": {k: round(v, 4) for k, v in comparison.items()},
-        "explanation": plan.explanation.model_dump(exclude={"summary"}),
+        "explanation": plan.explanation.model_dump(mode="json", exclude={"summary"}),
         "failures": [
             {
                 "host": f.host,

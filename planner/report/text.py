@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planner.dedicated import compare
-from planner.models import Plan, Problem
+from planner.models import Plan, Problem, RulePrice
 
 __all__ = ["plan_summary"]
 
@@ -41,6 +41,8 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         f"consolidation saves {c['cost_saving']:,.0f} ({c['cost_saving_pct']:.0%}), "
         f"{c['consolidation_ratio']:.1f} VMs per host",
         f"  driver     {plan.explanation.summary}",
+        *(f"  partition  {p.text}" for p in plan.explanation.partitions),
+        *(f"  rule       {_rule(r)}" for r in plan.explanation.rules),
         f"  failures   {restartable} of {len(plan.failures)} hosts can fail with every VM "
         "restarted on the survivors",
     ]
@@ -49,3 +51,10 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         lines.append(f"  unplaced   ... and {len(plan.unplaced) - 10} more (see --csv or --json)")
     lines += [f"  note       {n}" for n in plan.notes]
     return "\n".join(lines)
+
+
+def _rule(r: RulePrice) -> str:
+    """One priced rule, e.g. 'anti-affinity group dmz-web-farm: +2 hosts, +28,159 (proven)'."""
+    proof = "proven" if r.proven else f"gap {r.gap:.1%}"
+    hosts = f"{r.hosts:+d} host{'' if abs(r.hosts) == 1 else 's'}"
+    return f"{r.kind} {r.name}: {hosts}, {r.cost:+,.0f} ({proof})"
