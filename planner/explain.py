@@ -88,6 +88,10 @@ def _largest_group(vms: Sequence[SizedVM]) -> tuple[str, int, int]:
     return name, n, second
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 _DIMENSION = {"memory": "memory", "cpu": "CPU", "vm count": "the VM-count limit"}
 
 
@@ -120,7 +124,7 @@ def partition_reasons(
             why = f"group {group} has {size} members"
         elif cap >= n:
             binding = dim
-            why = f"{_DIMENSION[dim]} needs {cap} hosts (L2 bound against the largest model)"
+            why = f"{_DIMENSION[dim]} needs {_count(cap, 'host')} (L2 bound, largest model)"
         elif exhausted:
             binding = "model cap"
             why = (
@@ -134,15 +138,17 @@ def partition_reasons(
             binding = "packing"
             proof = "proven: " if optimal else ""
             why = f"{proof}the VMs' sizes do not pack into {max(cap, size)} hosts"
+        by_capacity = binding in _DIMENSION
         if part.island:
             binding = f"licence island {part.island}"
             why = (
-                f"its {len(vms)} VMs with the cluster-scoped licence '{part.island}' run on "
-                f"hosts of their own, and within them {why}"
+                f"its {_count(len(vms), 'VM')} with the cluster-scoped licence "
+                f"'{part.island}' {'runs' if len(vms) == 1 else 'run'} on hosts of their own, "
+                f"and within them {why}"
             )
-        spares = f" ({n} active + {k} spare{'s' if k != 1 else ''} for N+{k})" if k else ""
-        text = f"{part.key}: {n + k} hosts{spares} because {why}"
-        if not binding.startswith(("memory", "cpu", "vm count")):
+        spares = f" ({n} active + {_count(k, 'spare')} for N+{k})" if k else ""
+        text = f"{part.key}: {_count(n + k, 'host')}{spares} because {why}"
+        if not by_capacity:
             text += f"; capacity alone needs {cap}"
         out.append(
             PartitionReason(

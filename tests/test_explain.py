@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from markupsafe import escape
+from openpyxl import load_workbook
 
 from planner.catalog import load_catalog
 from planner.cli import main
@@ -15,7 +18,7 @@ from planner.explain import explain_plan, price_rules
 from planner.ingest import read_inventory
 from planner.models import VM, Catalog, Inventory, Licence, Plan, Policy, Problem, RulePrice
 from planner.pipeline import run
-from planner.report import plan_to_dict
+from planner.report import html_report, plan_to_dict, workbook_bytes
 from tests.conftest import catalog, host, inventory, vms
 from tests.test_properties import scenarios
 
@@ -270,5 +273,30 @@ def test_partition_reasons_account_for_every_host(
     if plan.status != "infeasible":
         assert sum(r.hosts for r in reasons) == len(plan.hosts)
     for r in reasons:
-        assert r.text.startswith(f"{r.cluster}: {r.hosts} hosts")
+        assert r.text.startswith(f"{r.cluster}: {r.hosts} host")
         assert r.capacity_hosts <= r.hosts
+
+
+def test_html_summary_shows_the_three_most_expensive_rules(ruled: tuple[Problem, Plan]) -> None:
+    """The executive summary lists the top three rules by cost and every partition's reason."""
+    problem, plan = ruled
+    page = html_report(plan, problem)
+    summary = page[page.index('id="summary"') : page.index('id="comparison"')]
+    top, rest = plan.explanation.rules[:3], plan.explanation.rules[3:]
+    for r in top:
+        assert f"{r.kind} {r.name}:" in summary
+    assert all(f"{r.kind} {r.name}:" not in summary for r in rest)
+    for p in plan.explanation.partitions:
+        assert str(escape(p.text)) in summary
+
+
+def test_workbook_explanation_sheet_lists_partitions_and_rules(
+    ruled: tuple[Problem, Plan],
+) -> None:
+    """The 'Explanation' sheet holds each partition's binding rule and each rule's price."""
+    problem, plan = ruled
+    wb = load_workbook(io.BytesIO(workbook_bytes(plan, problem)))
+    cells = [c for row in wb["Explanation"].iter_rows(values_only=True) for c in row if c]
+    assert {p.binding for p in plan.explanation.partitions} <= set(cells)
+    assert {r.name for r in plan.explanation.rules} <= set(cells)
+    assert len(wb["Explanation"]._charts) == 1

@@ -17,6 +17,8 @@ __all__ = [
     "comparison_frame",
     "failures_frame",
     "hosts_frame",
+    "partitions_frame",
+    "rules_frame",
     "summary_rows",
     "unplaced_frame",
     "validation_frame",
@@ -89,6 +91,41 @@ def comparison_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["saving"] = frame["dedicated"] - frame["consolidated"]
     return frame
+
+
+def partitions_frame(plan: Plan) -> pd.DataFrame:
+    """Per partition: its hosts, the rule that binds them and the reason in words."""
+    return pd.DataFrame(
+        [
+            {
+                "partition": p.cluster,
+                "hosts": p.hosts,
+                "capacity alone": p.capacity_hosts,
+                "binding": p.binding,
+                "reason": p.text,
+            }
+            for p in plan.explanation.partitions
+        ],
+        columns=["partition", "hosts", "capacity alone", "binding", "reason"],
+    )
+
+
+def rules_frame(plan: Plan) -> pd.DataFrame:
+    """The price of each rule (hosts and cost it adds), most expensive first; empty until the
+    rules are priced (``planner plan --explain``, or the app's Overview)."""
+    return pd.DataFrame(
+        [
+            {
+                "rule": r.kind,
+                "name": r.name,
+                "hosts": r.hosts,
+                "cost": round(r.cost, 2),
+                "proof": "proven" if r.proven else f"gap {r.gap:.1%}",
+            }
+            for r in plan.explanation.rules
+        ],
+        columns=["rule", "name", "hosts", "cost", "proof"],
+    )
 
 
 def hosts_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
