@@ -11,7 +11,8 @@ pipeline, and the difference in hosts and cost is the rule's price:
 - N+k: the spares (the active hosts do not depend on k, so no re-plan is needed);
 - cluster separation: every cluster planned as one pool;
 - each security zone: its VMs may share hosts with the largest zone;
-- each licence island: its VMs join their cluster and the licence covers every host there;
+- each licence island: its VMs join their cluster and zone, and the licence covers every
+  host there (every VM there is tagged, the licence counted per host);
 - the utilisation ceiling: hosts filled to 100 %;
 - the CPU overcommit ratio: its next slider step (+0.5 vCPU per core);
 - each anti-affinity group that could cost anything: its members may share hosts.
@@ -29,7 +30,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from planner.bounds import l2_bound
 from planner.models import (
@@ -55,7 +56,7 @@ __all__ = [
 
 MAX_RESOLVES = 12  # re-plans per explanation at most
 OVERCOMMIT_STEP = 0.5  # the app's CPU overcommit slider step
-MIN_SECONDS = 1.0  # the least time limit a re-plan gets
+MIN_SECONDS = 1.0  # the least time limit a re-plan gets (or the plan's own, if shorter)
 
 RuleProgress = Callable[[int, int], None]
 Replan = Callable[[Inventory, Catalog, Policy], tuple[Problem, Plan]]  # pipeline.run
@@ -170,8 +171,6 @@ class _Variant:
     inventory: Inventory
     catalog: Catalog
     policy: Policy
-    exact_cost: bool = True  # False: the re-plan optimises another cost than the one reported
-    adjust: Callable[[Problem, Plan], float] = field(default=lambda _p, _q: 0.0)
 
 
 def _relabel(inventory: Inventory, **update: Callable[[str], str]) -> Inventory:
@@ -200,37 +199,18 @@ def _group_candidates(problem: Problem) -> list[tuple[int, str]]:
     return sorted(out, key=lambda x: (-x[0], x[1]))
 
 
-def _island_cost(tags: set[str]) -> Callable[[Problem, Plan], float]:
-    """The licence cost of covering every host of the island's cluster (and zone) instead."""
-
-    def extra(problem: Problem, plan: Plan) -> float:
-        models = {m.model: m for m in problem.catalog.hosts}
-        years = problem.policy.horizon_years
-        domains = {
-            (p.cluster, p.zone)
-            for p in problem.partitions
-            if any(t in tags for i in p.vms for t in problem.vms[i].tags)
-        }
-        keys = {p.key for p in problem.partitions if (p.cluster, p.zone) in domains}
-        total = 0.0
-        for h in plan.hosts:
-            if h.partition not in keys:
-                continue
-            held = {u.tag for u in h.licences}
-            for tag in tags - held:
-                options = [
-                    lic.cost(models[h.model], 1, years)
-                    for lic in problem.catalog.licences
-                    if lic.applies_to == "tagged" and lic.tag == tag
-                ]
-                total += min(options, default=0.0)
-        return total
-
-    return extra
+def _per_host(catalog: Catalog, tags: set[str]) -> bool:
+    """Whether every licence for ``tags`` costs the same per host whatever VMs it covers."""
+    return all(
+        lic.unit != "vm" and lic.vms_per_grant == 0
+        for lic in catalog.licences
+        if lic.applies_to == "tagged" and lic.tag in tags
+    )
 
 
-def _variants(problem: Problem) -> list[_Variant]:
-    """Every rule the plan honours, as the scenario without it (groups last)."""
+def _variants(problem: Problem, skipped: list[str]) -> list[_Variant]:
+    """Every rule the plan honours, as the scenario without it (groups last); rules that
+    cannot be priced are added to ``skipped`` with the reason."""
     inv, cat, pol = problem.inventory, problem.catalog, problem.policy
     out: list[_Variant] = []
     clusters = {v.cluster for v in problem.vms}
@@ -259,19 +239,29 @@ def _variants(problem: Problem) -> list[_Variant]:
             )
     for island in sorted({p.island for p in problem.partitions if p.island}):
         tags = set(island.split(","))
+        if not _per_host(cat, tags):
+            skipped.append(f"licence island {island}: priced per VM or stacked, not priced")
+            continue
+        # Without the island the licence covers every host where its VMs run: tag every VM
+        # of their cluster and zone, and let the licence count per host.
+        domains = {(p.cluster, p.zone) for p in problem.partitions if p.island == island}
         licences = tuple(
             lic.model_copy(update={"scope": "host"}) if lic.tag in tags else lic
             for lic in cat.licences
+        )
+        vms = tuple(
+            vm.model_copy(update={"licenses": tuple(dict.fromkeys((*vm.licenses, *sorted(tags))))})
+            if (vm.cluster, vm.zone) in domains
+            else vm
+            for vm in inv.vms
         )
         out.append(
             _Variant(
                 "licence island",
                 island,
-                inv,
+                inv.model_copy(update={"vms": vms}),
                 cat.model_copy(update={"licences": licences}),
                 pol,
-                exact_cost=pol.objective == "hosts",
-                adjust=_island_cost(tags),
             )
         )
     if pol.max_utilization < 1.0:
@@ -333,14 +323,15 @@ def price_rules(
 
     ``replan`` makes a plan the way ``plan`` was made (``planner.pipeline.run``).
     ``budget_s`` (default: the policy's time limit) is shared equally by the re-plans, at
-    least ``MIN_SECONDS`` each; at most ``max_resolves`` re-plans are made.
+    least ``MIN_SECONDS`` (or the policy's limit, if shorter) each; at most
+    ``max_resolves`` re-plans are made.
     """
     policy = problem.policy
     rules: list[RulePrice] = []
     if policy.ha_host_failures and plan.spare_hosts:
         rules.append(_spare_price(plan, problem))
-    variants = _variants(problem)
     notes: list[str] = []
+    variants = _variants(problem, notes)
     if len(variants) > max_resolves:
         left = variants[max_resolves:]
         notes.append(
@@ -349,17 +340,17 @@ def price_rules(
         )
         variants = variants[:max_resolves]
     budget = policy.time_limit_s if budget_s is None else budget_s
-    seconds = max(MIN_SECONDS, budget / max(1, len(variants)))
+    seconds = max(budget / max(1, len(variants)), min(MIN_SECONDS, policy.time_limit_s))
     for done, v in enumerate(variants):
         if progress:
             progress(done, len(variants))
         alt_policy = v.policy.model_copy(update={"time_limit_s": seconds})
-        alt_problem, alt = replan(v.inventory, v.catalog, alt_policy)
+        _, alt = replan(v.inventory, v.catalog, alt_policy)
         if alt.unplaced and not plan.unplaced:
             notes.append(f"{v.kind} {v.name}: the re-plan left VMs out; not priced")
             continue
-        cost = plan.cost.total - alt.cost.total - v.adjust(alt_problem, alt)
-        proven = plan.status == "optimal" and alt.status == "optimal" and v.exact_cost
+        cost = plan.cost.total - alt.cost.total
+        proven = plan.status == "optimal" and alt.status == "optimal"
         price = RulePrice(
             kind=v.kind,
             name=v.name,

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from markupsafe import escape
 from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
 
 from planner.catalog import load_catalog
 from planner.cli import main
@@ -19,7 +20,7 @@ from planner.ingest import read_inventory
 from planner.models import VM, Catalog, Inventory, Licence, Plan, Policy, Problem, RulePrice
 from planner.pipeline import run
 from planner.report import html_report, plan_to_dict, workbook_bytes
-from tests.conftest import catalog, host, inventory, vms
+from tests.conftest import REPO, catalog, host, inventory, vms
 from tests.test_properties import scenarios
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_inventory.csv"
@@ -75,9 +76,12 @@ def _without(
         return relabel(lambda vm: {"zone": "int"}), cat, pol
     if rule.kind == "anti-affinity group":
         return relabel(lambda vm: {"group": "" if vm.group == rule.name else vm.group}), cat, pol
-    if rule.kind == "licence island":
+    if rule.kind == "licence island":  # every VM of cluster a / int needs the licence
         host_scoped = tuple(lic.model_copy(update={"scope": "host"}) for lic in cat.licences)
-        return inv, cat.model_copy(update={"licences": host_scoped}), pol
+        tagged = relabel(
+            lambda vm: {"licenses": ("oracle",)} if (vm.cluster, vm.zone) == ("a", "int") else {}
+        )
+        return tagged, cat.model_copy(update={"licences": host_scoped}), pol
     if rule.kind == "utilisation ceiling":
         return inv, cat, pol.model_copy(update={"max_utilization": 1.0})
     if rule.kind == "CPU overcommit":
@@ -145,8 +149,7 @@ def test_every_rule_price_is_reproduced_by_replanning_without_the_rule(
         assert plan.status == alt.status == "optimal", rule
         assert rule.proven, rule
         assert rule.hosts == len(plan.hosts) - len(alt.hosts), rule
-        if rule.kind != "licence island":  # that one adds the cluster-wide licence
-            assert rule.cost == pytest.approx(plan.cost.total - alt.cost.total, abs=0.01), rule
+        assert rule.cost == pytest.approx(plan.cost.total - alt.cost.total, abs=0.01), rule
 
 
 def test_ruled_scenario_prices_match_the_hand_count(ruled: tuple[Problem, Plan]) -> None:
@@ -161,19 +164,17 @@ def test_ruled_scenario_prices_match_the_hand_count(ruled: tuple[Problem, Plan])
     assert hosts["licence island"] == 1
 
 
-def test_island_price_counts_the_licence_on_every_host_of_its_cluster(
+def test_island_alternative_licenses_every_host_of_its_cluster(
     ruled: tuple[Problem, Plan],
 ) -> None:
-    """Without the island, each host of cluster a / int pays the Oracle licence: 8 cores each."""
+    """Without the island, every host of cluster a / int, spares included, pays for Oracle."""
     problem, plan = ruled
     rule = next(r for r in plan.explanation.rules if r.kind == "licence island")
-    inv, cat, pol = _without(rule, problem.inventory, problem.catalog, problem.policy)
-    _, alt = run(inv, cat, pol)
+    _, alt = run(*_without(rule, problem.inventory, problem.catalog, problem.policy))
     merged = [h for h in alt.hosts if h.partition == "a / int"]
-    unlicensed = [h for h in merged if not any(u.tag == "oracle" for u in h.licences)]
-    extra = len(unlicensed) * 8 * ORACLE.price
-    assert unlicensed
-    assert rule.cost == pytest.approx(plan.cost.total - alt.cost.total - extra, abs=0.01)
+    assert len(merged) == 4  # 3 active (26 GiB on 12.8 GiB hosts) + 1 spare
+    assert all(any(u.tag == "oracle" for u in h.licences) for h in merged)
+    assert rule.cost < 0  # the island saves the licence on the other hosts
 
 
 def test_rules_are_sorted_by_cost_most_expensive_first(ruled: tuple[Problem, Plan]) -> None:
@@ -300,3 +301,19 @@ def test_workbook_explanation_sheet_lists_partitions_and_rules(
     assert {p.binding for p in plan.explanation.partitions} <= set(cells)
     assert {r.name for r in plan.explanation.rules} <= set(cells)
     assert len(wb["Explanation"]._charts) == 1
+
+
+def test_app_overview_prices_the_rules_on_demand() -> None:
+    """The Overview names each partition's reason at once and prices the rules on a click."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("group dmz-web-farm has 4 members" in m.value for m in at.markdown)
+    charts = len(at.get("vega_lite_chart"))
+    assert not any("proof" in d.value.columns for d in at.dataframe)
+    at.button(key="price_rules").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    rules = next(d.value for d in at.dataframe if "proof" in d.value.columns)
+    assert "N+k" in set(rules["rule"])
+    assert list(rules["cost"]) == sorted(rules["cost"], reverse=True)
+    assert len(at.get("vega_lite_chart")) == charts + 1
