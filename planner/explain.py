@@ -112,9 +112,10 @@ def partition_reasons(
         for t in problem.host_types
         if t.model.max_count is not None and used[t.model.model] >= t.model.max_count
     )
+    per_partition = Counter(h.partition for h in active)
     out: list[PartitionReason] = []
     for part in problem.partitions:
-        n = sum(1 for h in active if h.partition == part.key)
+        n = per_partition[part.key]
         if not part.vms or not n:
             continue
         vms = [problem.vms[i] for i in part.vms]
