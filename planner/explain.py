@@ -347,8 +347,11 @@ def price_rules(
             progress(done, len(variants))
         alt_policy = v.policy.model_copy(update={"time_limit_s": seconds})
         _, alt = replan(v.inventory, v.catalog, alt_policy)
-        if alt.unplaced and not plan.unplaced:
-            notes.append(f"{v.kind} {v.name}: the re-plan left VMs out; not priced")
+        if len(alt.unplaced) != len(plan.unplaced):
+            notes.append(
+                f"{v.kind} {v.name}: not priced, the re-plan leaves {len(alt.unplaced)} VMs "
+                f"unplaced against the plan's {len(plan.unplaced)}"
+            )
             continue
         cost = plan.cost.total - alt.cost.total
         proven = plan.status == "optimal" and alt.status == "optimal"

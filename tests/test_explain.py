@@ -317,3 +317,18 @@ def test_app_overview_prices_the_rules_on_demand() -> None:
     assert "N+k" in set(rules["rule"])
     assert list(rules["cost"]) == sorted(rules["cost"], reverse=True)
     assert len(at.get("vega_lite_chart")) == charts + 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_dropping_a_rule_never_needs_more_hosts_when_both_plans_are_proven(
+    scenario: tuple[list[VM], Catalog, Policy],
+) -> None:
+    """Each priced rule but the island only constrains, so proven prices are never negative."""
+    vm_list, cat, pol = scenario
+    pol = pol.model_copy(update={"objective": "hosts", "time_limit_s": 2.0})
+    problem, plan = run(inventory(*vm_list), cat, pol)
+    rules, _ = price_rules(problem, plan, run)
+    for rule in rules:
+        if rule.proven and rule.kind != "licence island":
+            assert rule.hosts >= 0, rule
