@@ -190,14 +190,14 @@ def _swap(old: str, new: str) -> Callable[[str], str]:
 
 def _group_candidates(problem: Problem) -> list[tuple[int, str]]:
     """Groups whose removal could lower their partition's bound, largest excess first."""
-    out: list[tuple[int, str]] = []
+    excess: dict[str, int] = {}
     for part in problem.partitions:
         vms = [problem.vms[i] for i in part.vms]
         cap, _ = capacity_hosts(problem, vms)
         group, size, second = _largest_group(vms)
         if group and size > max(cap, second):
-            out.append((size - max(cap, second), group))
-    return sorted(out, key=lambda x: (-x[0], x[1]))
+            excess[group] = max(excess.get(group, 0), size - max(cap, second))
+    return sorted(((n, g) for g, n in excess.items()), key=lambda x: (-x[0], x[1]))
 
 
 def _per_host(catalog: Catalog, tags: set[str]) -> bool:
@@ -329,6 +329,8 @@ def price_rules(
     """
     policy = problem.policy
     rules: list[RulePrice] = []
+    if not problem.vms:
+        return (), ()
     if policy.ha_host_failures and plan.spare_hosts:
         rules.append(_spare_price(plan, problem))
     notes: list[str] = []

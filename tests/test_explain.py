@@ -332,3 +332,26 @@ def test_dropping_a_rule_never_needs_more_hosts_when_both_plans_are_proven(
     for rule in rules:
         if rule.proven and rule.kind != "licence island":
             assert rule.hosts >= 0, rule
+
+
+def test_group_binding_in_two_zones_is_priced_once() -> None:
+    """A group that binds both of its zones is one rule: re-planned once, listed once."""
+    inv = inventory(
+        *vms(3, vcpus=1, mem=1, prefix="d", zone="dmz", group="g"),
+        *vms(3, vcpus=1, mem=1, prefix="i", zone="int", group="g"),
+    )
+    problem, plan = run(inv, catalog(), RULED)
+    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    rules, _ = price_rules(problem, plan, _counting(calls))
+    groups = [r for r in rules if r.kind == "anti-affinity group"]
+    assert [(r.name, r.hosts) for r in groups] == [("g", 4)]  # 3 + 3 hosts become 1 + 1
+    assert sum(1 for c in calls if all(vm.group == "" for vm in c[0].vms)) == 1
+
+
+def test_nothing_to_place_prices_nothing() -> None:
+    """When no VM fits any host there is no rule to price and no re-plan is made."""
+    problem, plan = run(inventory(*vms(2, vcpus=64, mem=1)), catalog(), RULED)
+    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    assert price_rules(problem, plan, _counting(calls)) == ((), ())
+    assert calls == []
+    assert plan.explanation.partitions == ()
