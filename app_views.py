@@ -681,7 +681,8 @@ def rules_chart(rules: pd.DataFrame, years: float) -> Spec:
 
 
 def rule_prices(plan: Plan, years: float) -> None:
-    """The price of each rule: a table (rule -> hosts -> cost, by cost) and a bar chart."""
+    """The price of each rule: a table (rule -> hosts -> cost, costliest first by the plan's
+    objective) and a bar chart."""
     rules = tables.rules_frame(plan)
     if rules.empty:
         st.caption("This plan honours no rule that could be priced.")

@@ -320,7 +320,8 @@ def price_rules(
     max_resolves: int = MAX_RESOLVES,
     progress: RuleProgress | None = None,
 ) -> tuple[tuple[RulePrice, ...], tuple[str, ...]]:
-    """The price of each rule ``plan`` honours, most expensive first, and what was left out.
+    """The price of each rule ``plan`` honours, and what was left out. The rules come most
+    expensive first by the policy's objective (hosts, then cost; or cost, then hosts).
 
     ``replan`` makes a plan the way ``plan`` was made (``planner.pipeline.run``).
     ``budget_s`` (default: the policy's time limit) is shared equally by the re-plans, at
@@ -375,7 +376,10 @@ def price_rules(
             "objective hosts: each cost is that of a plan with the fewest hosts, not the "
             "cheapest one, so costs compare plans rather than price the rules exactly"
         )
-    rules.sort(key=lambda r: (-r.cost, -r.hosts, r.kind, r.name))
+    if policy.objective == "hosts":
+        rules.sort(key=lambda r: (-r.hosts, -r.cost, r.kind, r.name))
+    else:
+        rules.sort(key=lambda r: (-r.cost, -r.hosts, r.kind, r.name))
     return tuple(rules), tuple(notes)
 
 
