@@ -17,7 +17,17 @@ from planner.catalog import load_catalog
 from planner.cli import main
 from planner.explain import explain_plan, price_rules
 from planner.ingest import read_inventory
-from planner.models import VM, Catalog, Inventory, Licence, Plan, Policy, Problem, RulePrice
+from planner.models import (
+    VM,
+    Catalog,
+    HypervisorProfile,
+    Inventory,
+    Licence,
+    Plan,
+    Policy,
+    Problem,
+    RulePrice,
+)
 from planner.pipeline import run
 from planner.report import html_report, plan_to_dict, workbook_bytes
 from tests.conftest import REPO, catalog, host, inventory, vms
@@ -358,3 +368,31 @@ def test_nothing_to_place_prices_nothing() -> None:
     assert price_rules(problem, plan, _counting(calls)) == ((), ())
     assert calls == []
     assert plan.explanation.partitions == ()
+
+
+def test_partition_bound_by_the_vm_count_limit_says_so() -> None:
+    """Six tiny VMs under a profile that allows two VMs per host: the VM-count limit binds."""
+    narrow = HypervisorProfile(name="none", pays_hypervisor_licence=False, max_vms_per_host=2)
+    cat = catalog().model_copy(update={"profiles": {"none": narrow}})
+    _, plan = run(inventory(*vms(6, vcpus=1, mem=1)), cat, RULED)
+    (reason,) = plan.explanation.partitions
+    assert reason.binding == "vm count"
+    assert "the VM-count limit needs 3 hosts" in reason.text
+    assert reason.hosts == 4  # 3 active + 1 spare
+
+
+def test_partition_above_every_bound_is_explained_by_packing() -> None:
+    """(6, 5), (5, 6), (5, 5) on 10-core 10 GiB hosts: no two share, though each bound says 2."""
+    pure = RULED.model_copy(
+        update={"max_utilization": 1.0, "cpu_overcommit": 1, "ha_host_failures": 0}
+    )
+    inv = inventory(
+        VM(name="a", vcpus=6, memory_gib=5),
+        VM(name="b", vcpus=5, memory_gib=6),
+        VM(name="c", vcpus=5, memory_gib=5),
+    )
+    _, plan = run(inv, catalog(host(cores=10, mem=10)), pure)
+    (reason,) = plan.explanation.partitions
+    assert plan.status == "optimal"
+    assert (reason.hosts, reason.capacity_hosts, reason.binding) == (3, 2, "packing")
+    assert "proven: the VMs' sizes do not pack into 2 hosts" in reason.text
