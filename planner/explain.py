@@ -121,7 +121,14 @@ def partition_reasons(
         vms = [problem.vms[i] for i in part.vms]
         cap, dim = capacity_hosts(problem, vms)
         group, size, _ = _largest_group(vms)
-        if size > cap and size >= n:
+        if max(cap, size) > n:  # only when caps leave VMs unplaced
+            binding = "model cap"
+            why = (
+                f"max_count allows no more ({', '.join(exhausted) or 'every model'} used up), "
+                f"though {'group ' + group if size > cap else _DIMENSION[dim]} needs "
+                f"{max(cap, size)}; VMs are left unplaced"
+            )
+        elif size > cap and size >= n:
             binding = f"anti-affinity group {group}"
             why = f"group {group} has {size} members"
         elif cap >= n:
