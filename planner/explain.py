@@ -146,8 +146,8 @@ def partition_reasons(
         else:
             binding = "packing"
             proof = "proven: " if optimal else ""
-            why = f"{proof}the VMs' sizes do not pack into {max(cap, size)} hosts"
-        by_capacity = binding in _DIMENSION
+            why = f"{proof}the VMs' sizes do not pack into {_count(max(cap, size), 'host')}"
+        cap_said = binding in _DIMENSION or max(cap, size) > n
         if part.island:
             binding = f"licence island {part.island}"
             why = (
@@ -157,7 +157,7 @@ def partition_reasons(
             )
         spares = f" ({n} active + {_count(k, 'spare')} for N+{k})" if k else ""
         text = f"{part.key}: {_count(n + k, 'host')}{spares} because {why}"
-        if not by_capacity:
+        if not cap_said:
             text += f"; capacity alone needs {cap}"
         out.append(
             PartitionReason(
