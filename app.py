@@ -43,6 +43,7 @@ from planner.catalog import (
 )
 from planner.errors import InputError, InputIssue, PlannerError
 from planner.exact.enumerate import compile_kernels
+from planner.explain import explain_plan
 from planner.ingest import read_inventory
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.pipeline import run, run_to_file
@@ -541,6 +542,41 @@ def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy:
     )
 
 
+@st.fragment
+def _rule_prices(source_key: str, problem: Problem, plan: Plan) -> None:
+    """The price of each rule, made on demand after the plan (re-planning without each rule
+    takes a few solves), kept per (inventory, catalog, policy) for the session."""
+    st.subheader("The price of each rule")
+    key = hashlib.sha256(
+        f"{source_key}|{problem.catalog.model_dump_json()}|{problem.policy.model_dump_json()}".encode()
+    ).hexdigest()
+    store: dict[str, Plan] = st.session_state.setdefault("rule_prices", {})
+    if key not in store:
+        st.caption(
+            "The price of each rule (N+k, zones, anti-affinity groups, licence islands, "
+            "clusters, the utilisation ceiling, the CPU overcommit): the plan against a "
+            "re-plan without the rule."
+        )
+        if not st.button("Price each rule", key="price_rules", icon=":material/calculate:"):
+            return
+        bar = st.progress(0.0, text="Re-planning without each rule…")
+
+        def tick(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), f"Re-planned {done} of {total}…")
+
+        try:
+            priced = explain_plan(problem, plan, run, progress=tick)
+        except PlannerError as exc:
+            bar.empty()
+            st.error(f"Pricing the rules failed: {exc}", icon=":material/error:")
+            return
+        bar.empty()
+        if len(store) >= 8:
+            store.pop(next(iter(store)))
+        store[key] = priced
+    views.rule_prices(store[key], problem.policy.horizon_years)
+
+
 def _page() -> None:
     st.markdown(views.CSS, unsafe_allow_html=True)
     bundled = _bundled_catalog()
@@ -607,7 +643,7 @@ def _page() -> None:
     # be drawn on every run or Streamlit would forget the user's edits.
     with tabs[OVERVIEW]:
         if _is_open(tabs[OVERVIEW]):
-            views.overview(plan, problem)
+            views.overview(plan, problem, lambda: _rule_prices(source.key, problem, plan))
     with tabs[PLACEMENT]:
         if _is_open(tabs[PLACEMENT]):
             views.placement(plan, problem)

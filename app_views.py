@@ -36,6 +36,8 @@ __all__ = [
     "overview",
     "placement",
     "policy_line",
+    "rule_prices",
+    "rules_chart",
     "sensitivity_charts",
     "utilization_chart",
     "validation",
@@ -578,19 +580,26 @@ _HOST_COLUMNS: dict[str, Any] = {
 }
 
 
-def overview(plan: Plan, problem: Problem) -> None:
-    """What drives the host count, utilization per host, the comparison, unplaced VMs."""
+def overview(plan: Plan, problem: Problem, drivers: Callable[[], None] | None = None) -> None:
+    """What drives the host count, utilization per host, the comparison, unplaced VMs.
+
+    ``drivers`` draws the price of each rule (``app._rule_prices``) under the partitions.
+    """
     c = compare(plan, problem)
     years = problem.policy.horizon_years
     models = Counter(h.model for h in plan.hosts)
     st.info(
-        f"**What drives the host count.** {plan.explanation}  \n"
+        f"**What drives the host count.** {plan.explanation.summary}  \n"
         f"**Hosts:** {', '.join(f'{n} × {m}' for m, n in models.most_common()) or 'none'}.  \n"
         f"**Failure simulation:** {_failure_summary(plan)}",
         icon=":material/lightbulb:",
     )
     for note in plan.notes:
         st.caption(f"Note: {note}")
+    if plan.explanation.partitions:
+        st.markdown("\n".join(f"- {p.text}" for p in plan.explanation.partitions))
+    if drivers:
+        drivers()
     st.subheader("Utilization per host")
     hosts = tables.hosts_frame(plan, problem)
     if hosts.empty:
@@ -643,6 +652,61 @@ def overview(plan: Plan, problem: Problem) -> None:
         )
     st.subheader("Hosts")
     st.dataframe(hosts, hide_index=True, width="stretch", column_config=_HOST_COLUMNS)
+
+
+def rules_chart(rules: pd.DataFrame, years: float) -> Spec:
+    """One bar per rule: the cost it adds (negative: it saves), most expensive on top.
+
+    ``rules`` is ``planner.report.tables.rules_frame``.
+    """
+    rows = [
+        {"rule": f"{r['rule']}: {r['name']}", "cost": r["cost"], "hosts": r["hosts"]}
+        for r in rules.to_dict("records")
+    ]
+    return {
+        "height": max(120, 28 * len(rows)),
+        "data": {"values": rows},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": "rule", "type": "nominal", "sort": None, "title": None},
+            "x": {
+                "field": "cost",
+                "type": "quantitative",
+                "title": f"Cost the rule adds over {years:g} years ($)",
+                "axis": {"format": "$~s"},
+            },
+            "color": {
+                "condition": {"test": "datum.cost < 0", "value": GREY},
+                "value": BLUE,
+            },
+            "tooltip": [
+                {"field": "rule"},
+                {"field": "hosts", "type": "quantitative", "title": "hosts it adds"},
+                {"field": "cost", "type": "quantitative", "format": "$,.0f"},
+            ],
+        },
+    }
+
+
+def rule_prices(plan: Plan, years: float) -> None:
+    """The price of each rule: a table (rule -> hosts -> cost, costliest first by the plan's
+    objective) and a bar chart."""
+    rules = tables.rules_frame(plan)
+    if rules.empty:
+        st.caption("This plan honours no rule that could be priced.")
+        return
+    chart(rules_chart(rules, years))
+    st.dataframe(
+        rules,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "hosts": st.column_config.NumberColumn("hosts it adds", format="%+d"),
+            "cost": st.column_config.NumberColumn("cost it adds", format="dollar"),
+        },
+    )
+    for note in plan.explanation.notes:
+        st.caption(f"Note: {note}")
 
 
 def placement(plan: Plan, problem: Problem) -> None:

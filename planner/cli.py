@@ -3,6 +3,7 @@
     planner validate INVENTORY [--format F] [--licenses F]
     planner plan INVENTORY [--hosts F] [--licenses F] [--hypervisors F] [--policy F.toml]
                  [--set key=value]... [--format F] [--json F|-] [--csv F] [--xlsx F] [--html F]
+                 [--explain]
     planner sweep INVENTORY --vary key=v1,v2,... [--vary ...] [catalog and policy options]
                   [--csv F] [--xlsx F] [--jobs N]
 
@@ -23,6 +24,7 @@ from tqdm import tqdm
 
 from planner.catalog import load_catalog
 from planner.errors import InputError, InputIssue, PlannerError
+from planner.explain import explain_plan
 from planner.ingest import FORMATS, read_inventory
 from planner.models import Catalog, Inventory, Policy
 from planner.pipeline import run
@@ -81,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--xlsx", type=Path, metavar="FILE", help="write the XLSX workbook")
     pl.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")
     pl.add_argument("--quiet", action="store_true", help="no progress bar")
+    pl.add_argument(
+        "--explain",
+        action="store_true",
+        help="price each rule (N+k, zones, groups, islands, ...) by re-planning without it",
+    )
 
     sw = sub.add_parser("sweep", help="plan every combination of a what-if grid")
     _inventory_args(sw)
@@ -170,6 +177,8 @@ def _plan(args: argparse.Namespace) -> int:
     inventory, catalog, policy = _scenario(args)
     with _ProgressBar(policy.time_limit_s, disable=args.quiet) as bar:
         problem, plan = run(inventory, catalog, policy, progress=bar.update)
+    if args.explain:
+        plan = explain_plan(problem, plan, run)
     if args.json:
         write_plan_json(plan, problem, args.json)
     if args.csv:

@@ -24,6 +24,7 @@ __all__ = [
     "CostBreakdown",
     "DedicatedBaseline",
     "DedicatedServer",
+    "Explanation",
     "FailureCheck",
     "HostModel",
     "HostPlan",
@@ -33,9 +34,11 @@ __all__ = [
     "Licence",
     "LicenceUse",
     "Partition",
+    "PartitionReason",
     "Plan",
     "Policy",
     "Problem",
+    "RulePrice",
     "SizedVM",
     "Status",
     "Unplaced",
@@ -481,6 +484,39 @@ class DedicatedBaseline(_Frozen):
     no_fit: tuple[str, ...] = ()  # VMs larger than every model
 
 
+class PartitionReason(_Frozen):
+    """Why one partition (cluster / zone) has its host count: the rule that binds, in words."""
+
+    cluster: str  # the partition's key, e.g. "prod / dmz"
+    hosts: int  # active hosts and spares
+    binding: str  # e.g. "anti-affinity group dmz-web-farm", "memory", "model cap"
+    text: str  # e.g. "prod / dmz: 5 hosts (4 active + 1 spare) because group ..."
+    capacity_hosts: int = 0  # what capacity alone needs (the best L2 / VM-count bound)
+
+
+class RulePrice(_Frozen):
+    """What one rule of the plan costs: the plan against a re-plan without it."""
+
+    kind: str  # N+k, zone separation, anti-affinity group, licence island, ...
+    name: str
+    hosts: int  # hosts the rule adds (negative: it saves hosts)
+    cost: float  # cost it adds over the horizon (negative: it saves money)
+    proven: bool  # both plans proven optimal, so the figures are exact
+    gap: float = 0.0  # otherwise the larger relative gap of the two plans
+
+
+class Explanation(_Frozen):
+    """What drives the host count: a one-line summary, per partition, and the price of rules.
+
+    ``rules`` stays empty until ``planner.explain.price_rules`` re-plans without each rule.
+    """
+
+    summary: str = ""
+    partitions: tuple[PartitionReason, ...] = ()
+    rules: tuple[RulePrice, ...] = ()
+    notes: tuple[str, ...] = ()  # rules left unpriced and why
+
+
 Status = Literal["optimal", "feasible", "partial", "infeasible"]
 
 
@@ -503,7 +539,7 @@ class Plan(_Frozen):
     solve_seconds: float
     failures: tuple[FailureCheck, ...] = ()
     dedicated: DedicatedBaseline | None = None
-    explanation: str = ""
+    explanation: Explanation = Explanation()
     notes: tuple[str, ...] = ()
 
     @property

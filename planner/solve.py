@@ -17,10 +17,11 @@ from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
 from planner.exact import improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
+from planner.explain import partition_reasons
 from planner.failover import simulate_failures
 from planner.feasibility import place_capped
 from planner.heuristic import UNLIMITED, first_fit_decreasing
-from planner.models import CostBreakdown, HostPlan, Plan, Problem, Status, Unplaced
+from planner.models import CostBreakdown, Explanation, HostPlan, Plan, Problem, Status, Unplaced
 from planner.packing import HostBin, Packing, bin_licences, packing_objective
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
 from planner.verify import verify
@@ -541,10 +542,11 @@ def _spare(
     )
 
 
-def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> str:
-    """What drives the host count, in words: e.g. 'memory-bound: memory at 93 %, CPU at 41 %'."""
+def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> Explanation:
+    """What drives the host count: a line such as 'memory-bound: memory at 93 %, CPU at 41 %',
+    and per partition the rule that binds (``planner.explain``); rules are priced on demand."""
     if not active:
-        return "no VMs to place"
+        return Explanation(summary="no VMs to place")
     cpu = sum(h.cpu_used_m for h in active) / sum(h.cpu_cap_m for h in active)
     mem = sum(h.mem_used_mib for h in active) / sum(h.mem_cap_mib for h in active)
     drivers = Counter(h.limiting for h in active)
@@ -558,7 +560,11 @@ def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> st
         head = "VM-count-bound"
     else:
         head = "memory-bound" if mem >= cpu else "CPU-bound"
-    return (
-        f"{head}: memory at {mem:.0%}, CPU at {cpu:.0%} of the active hosts' usable capacity "
-        f"({drivers['memory']} hosts limited by memory, {drivers['cpu']} by CPU)"
+    optimal = (
+        problem.policy.objective == "hosts" and len(active) + bounds.spare_hosts <= bounds.hosts
+    )
+    return Explanation(
+        summary=f"{head}: memory at {mem:.0%}, CPU at {cpu:.0%} of the active hosts' usable "
+        f"capacity ({drivers['memory']} hosts limited by memory, {drivers['cpu']} by CPU)",
+        partitions=partition_reasons(problem, active, optimal),
     )

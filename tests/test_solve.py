@@ -14,7 +14,7 @@ def test_seed_example_needs_exactly_three_hosts_and_says_it_is_optimal() -> None
     assert plan.status == "optimal"
     assert plan.lower_bound_hosts == 3
     assert sorted(h.vm_count for h in plan.hosts) == [2, 4, 4]
-    assert plan.explanation.startswith("CPU-bound")
+    assert plan.explanation.summary.startswith("CPU-bound")
     assert all(h.limiting == "cpu" for h in plan.hosts if h.vm_count == 4)
 
 
@@ -23,7 +23,7 @@ def test_anti_affinity_group_members_get_distinct_hosts() -> None:
     _, plan = run(inventory(*vms(3, group="dc")), catalog(), PURE)
     assert len(plan.hosts) == 3
     assert plan.status == "optimal"  # the group bound proves it
-    assert plan.explanation.startswith("anti-affinity-bound")
+    assert plan.explanation.summary.startswith("anti-affinity-bound")
 
 
 def test_security_zones_never_share_a_host() -> None:

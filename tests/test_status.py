@@ -8,6 +8,7 @@ import random
 import pytest
 
 from planner.cli import main
+from planner.costs import workload_cost
 from planner.models import VM, Problem
 from planner.packing import HostBin, bin_cost
 from planner.pipeline import run
@@ -153,4 +154,5 @@ def test_small_cost_plans_with_a_licence_mix_are_proven_and_truly_optimal(seed: 
     )
     problem, plan = run(inventory(*vms), cat, policy)
     assert plan.status == "optimal"
-    assert plan.cost.total == pytest.approx(_brute_force_cost(problem), rel=1e-9)
+    per_vm = workload_cost(problem.inventory.vms, problem.policy, "shared").total
+    assert plan.cost.total == pytest.approx(_brute_force_cost(problem) + per_vm, rel=1e-9)

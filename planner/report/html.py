@@ -33,6 +33,7 @@ from planner.report.tables import (
 
 __all__ = ["cost_chart", "html_report", "utilization_chart", "write_html_report"]
 
+TOP_RULES = 3  # the most expensive rules shown in the executive summary
 PLACEMENT_ROWS = 2000  # beyond this the HTML table stops; CSV and XLSX hold every row
 
 _env = Environment(
@@ -133,6 +134,7 @@ def html_report(plan: Plan, problem: Problem, made: datetime | None = None) -> s
         restartable=sum(f.restartable for f in plan.failures),
         money=_money,
         categories=CATEGORIES,
+        top_rules=plan.explanation.rules[:TOP_RULES],
         table=_table,
         cost_chart=cost_chart(plan, problem),
         utilization_chart=utilization_chart(plan),

@@ -85,7 +85,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             "gap": round(plan.gap, 6),
             "solve_seconds": round(plan.solve_seconds, 3),
             "engine": plan.engine,
-            "explanation": plan.explanation,
+            "explanation": plan.explanation.summary,
         },
         "hosts": [_host(h) for h in plan.hosts],
         "unplaced": [{"vm": u.vm, "reason": u.reason, "cause": u.cause} for u in plan.unplaced],
@@ -104,6 +104,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             ],
         },
         "comparison": {k: round(v, 4) for k, v in comparison.items()},
+        "explanation": plan.explanation.model_dump(mode="json", exclude={"summary"}),
         "failures": [
             {
                 "host": f.host,

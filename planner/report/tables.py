@@ -17,6 +17,8 @@ __all__ = [
     "comparison_frame",
     "failures_frame",
     "hosts_frame",
+    "partitions_frame",
+    "rules_frame",
     "summary_rows",
     "unplaced_frame",
     "validation_frame",
@@ -42,7 +44,7 @@ def summary_rows(plan: Plan, problem: Problem) -> list[tuple[str, object, str]]:
         ("Spare hosts (N+k)", len(plan.spare_hosts), "hosts"),
         ("Lower bound on hosts", plan.lower_bound_hosts, "hosts"),
         ("Plan quality", proof, f"objective: {plan.objective}"),
-        ("What drives the host count", plan.explanation, ""),
+        ("What drives the host count", plan.explanation.summary, ""),
         ("Total cost", round(plan.cost.total, 2), f"currency over {years:g} years"),
         ("Dedicated servers instead", c["dedicated_servers"], "servers"),
         ("Dedicated cost", round(c["dedicated_cost_total"], 2), f"currency over {years:g} years"),
@@ -89,6 +91,41 @@ def comparison_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["saving"] = frame["dedicated"] - frame["consolidated"]
     return frame
+
+
+def partitions_frame(plan: Plan) -> pd.DataFrame:
+    """Per partition: its hosts, the rule that binds them and the reason in words."""
+    return pd.DataFrame(
+        [
+            {
+                "partition": p.cluster,
+                "hosts": p.hosts,
+                "capacity alone": p.capacity_hosts,
+                "binding": p.binding,
+                "reason": p.text,
+            }
+            for p in plan.explanation.partitions
+        ],
+        columns=["partition", "hosts", "capacity alone", "binding", "reason"],
+    )
+
+
+def rules_frame(plan: Plan) -> pd.DataFrame:
+    """The price of each rule (hosts and cost it adds), most expensive first; empty until the
+    rules are priced (``planner plan --explain``, or the app's Overview)."""
+    return pd.DataFrame(
+        [
+            {
+                "rule": r.kind,
+                "name": r.name,
+                "hosts": r.hosts,
+                "cost": round(r.cost, 2),
+                "proof": "proven" if r.proven else f"gap {r.gap:.1%}",
+            }
+            for r in plan.explanation.rules
+        ],
+        columns=["rule", "name", "hosts", "cost", "proof"],
+    )
 
 
 def hosts_frame(plan: Plan, problem: Problem) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planner.dedicated import compare
-from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem
+from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem, RulePrice
 
 __all__ = ["plan_summary"]
 
@@ -46,7 +46,9 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         f"({_categories(base)}); "
         f"consolidation saves {c['cost_saving']:,.0f} ({c['cost_saving_pct']:.0%}), "
         f"{c['consolidation_ratio']:.1f} VMs per host",
-        f"  driver     {plan.explanation}",
+        f"  driver     {plan.explanation.summary}",
+        *(f"  partition  {p.text}" for p in plan.explanation.partitions),
+        *(f"  rule       {_rule(r)}" for r in plan.explanation.rules),
         f"  failures   {restartable} of {len(plan.failures)} hosts can fail with every VM "
         "restarted on the survivors",
     ]
@@ -60,3 +62,10 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
 def _categories(cost: CostBreakdown) -> str:
     """``hardware 1,234, support 567, ...``: every category, in the reports' order."""
     return ", ".join(f"{cat} {getattr(cost, cat):,.0f}" for cat in COST_CATEGORIES)
+
+
+def _rule(r: RulePrice) -> str:
+    """One priced rule, e.g. 'anti-affinity group dmz-web-farm: +2 hosts, +28,159 (proven)'."""
+    proof = "proven" if r.proven else f"gap {r.gap:.1%}"
+    hosts = f"{r.hosts:+d} host{'' if abs(r.hosts) == 1 else 's'}"
+    return f"{r.kind} {r.name}: {hosts}, {r.cost:+,.0f} ({proof})"

@@ -1,5 +1,5 @@
-"""The XLSX workbook: Summary, Comparison, Hosts, Placement, Unplaced, Failures, Validation,
-Assumptions, with native Excel charts, frozen headers, widths, number formats and units.
+"""The XLSX workbook: Summary, Explanation, Comparison, Hosts, Placement, Unplaced, Failures,
+Validation, Assumptions, with native Excel charts, frozen headers, widths, number formats and units.
 
 Written with XlsxWriter. Every text cell is written as a string (never as a formula) and text
 that a spreadsheet would run as a formula is neutralised as well, so a VM name cannot
@@ -26,6 +26,8 @@ from planner.report.tables import (
     comparison_frame,
     failures_frame,
     hosts_frame,
+    partitions_frame,
+    rules_frame,
     summary_rows,
     unplaced_frame,
     validation_frame,
@@ -35,6 +37,7 @@ __all__ = ["SHEETS", "workbook_bytes", "write_workbook"]
 
 SHEETS = (
     "Summary",
+    "Explanation",
     "Comparison",
     "Hosts",
     "Placement",
@@ -116,6 +119,39 @@ def _summary(wb: Workbook, plan: Plan, problem: Problem, fmt: _Formats) -> None:
     ws.freeze_panes(3, 0)
 
 
+def _explanation(wb: Workbook, plan: Plan, fmt: _Formats) -> None:
+    """Why this many hosts: per partition, then the price of each rule with a bar chart."""
+    ws = wb.add_worksheet("Explanation")
+    ws.write_string(0, 0, "What drives the host count", fmt.section)
+    ws.write_string(1, 0, neutralise(plan.explanation.summary))
+    row = _table(ws, partitions_frame(plan), fmt, first_row=3)
+    ws.write_string(
+        row, 0, "The price of each rule (plan against a re-plan without it)", fmt.section
+    )
+    rules = rules_frame(plan)
+    if rules.empty:
+        ws.write_string(row + 1, 0, "not priced: run planner plan --explain")
+    else:
+        first = row + 1
+        _table(ws, rules, fmt, first_row=first, money_columns=("cost",))
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": "cost the rule adds",
+                "categories": ["Explanation", first + 1, 1, first + len(rules), 1],
+                "values": ["Explanation", first + 1, 3, first + len(rules), 3],
+                "fill": {"color": "#1F77B4"},
+            }
+        )
+        chart.set_title({"name": "Cost each rule adds"})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 640, "height": max(240, 32 * len(rules))})
+        ws.insert_chart(first, 6, chart)
+    ws.set_column(0, 0, 36)
+    ws.set_column(4, 4, 90, fmt.wrap)
+
+
 def _comparison(wb: Workbook, plan: Plan, problem: Problem, fmt: _Formats) -> None:
     frame = comparison_frame(plan, problem)
     ws = _sheet(wb, "Comparison", frame, fmt, money_columns=("consolidated", "dedicated", "saving"))
@@ -172,6 +208,7 @@ def write_workbook(plan: Plan, problem: Problem, target: str | Path | io.BytesIO
     with xlsxwriter.Workbook(target, {"in_memory": True}) as wb:
         fmt = _Formats(wb)
         _summary(wb, plan, problem, fmt)
+        _explanation(wb, plan, fmt)
         _comparison(wb, plan, problem, fmt)
         _hosts(wb, plan, fmt, problem)
         _sheet(wb, "Placement", placement_frame(plan, problem), fmt)
