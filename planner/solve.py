@@ -295,8 +295,9 @@ def _spare(
     t = problem.host_types[t_index]
     years = problem.policy.horizon_years
     licences = tag_licences(t.model, peak, problem.catalog.licences, years)
-    if problem.profile.pays_hypervisor_licence:
-        licences += hypervisor_licences(t.model, problem.catalog.licences, years)
+    licences += hypervisor_licences(
+        t.model, problem.catalog.licences, years, problem.profile.licence_family, peak
+    )
     return HostPlan(
         id=host_id,
         model=t.model.model,

@@ -128,7 +128,7 @@ def test_hypervisor_and_objective_controls_replan(sample_app: AppTest) -> None:
     assert not at.error
     assert "hypervisor **type2**" in at.markdown[1].value
     assert "(N+2)" in at.metric[0].delta
-    at.radio(key="hypervisor").set_value("type1")
+    at.radio(key="hypervisor").set_value("vsphere")
     at.radio(key="objective").set_value("cost")
     at.slider(key="ha_host_failures").set_value(1)
     at.run()
