@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
+from planner.clusters import cluster_limit, spares_needed
 from planner.models import Partition, Problem, SizedVM
 
 __all__ = ["Bounds", "l2_bound", "lower_bounds"]
@@ -189,11 +190,14 @@ def lower_bounds(problem: Problem) -> Bounds:
         hosts.append(n)
         rules.append(rule)
         cost += _partition_cost(problem, part, n)
-    spares = k * sum(1 for n in hosts if n)
-    # Each spare is a host, and holds a licence for every tag its partition runs.
+    # k spares per cluster; a partition of n hosts or more needs ceil(n / (limit - k)) clusters.
+    limit = cluster_limit(problem.profile, problem.policy)
+    spares = sum(spares_needed(n, limit, k) for n in hosts)
+    # Each spare is a host; each tag the partition runs is carried by the k spares of at
+    # least one cluster (all of them when the partition is one cluster).
     cheapest_host = min(t.fixed_cost for t in problem.host_types)
     spare_cost = sum(
-        k * (cheapest_host + _licence_floor(problem, part))
+        spares_needed(n, limit, k) * cheapest_host + k * _licence_floor(problem, part)
         for part, n in zip(problem.partitions, hosts, strict=True)
         if n
     )

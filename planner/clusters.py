@@ -2,7 +2,7 @@
 
 A partition (an inventory cluster or the merged pool, per zone and licence island) is
 planned as one pool; a hypervisor cluster holds at most ``limit`` hosts, its N+k spares
-included (``sizing.cluster_limit``: the profile's maximum, or the policy's lower
+included (``cluster_limit``: the profile's maximum, or the policy's lower
 ``max_cluster_hosts``). So a partition with ``a`` active hosts becomes
 
     clusters = ceil(a / (limit - k))      each with k spares of its own
@@ -16,14 +16,32 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from planner.models import Problem
+from planner.models import HostPlan, HypervisorProfile, Partition, Policy, Problem
 from planner.packing import HostBin, Packing
-from planner.sizing import cluster_limit
 
-__all__ = ["Cluster", "cluster_count", "cluster_sizes", "spares_needed", "split_clusters"]
+__all__ = [
+    "Cluster",
+    "SparesRule",
+    "cluster_count",
+    "cluster_limit",
+    "cluster_sizes",
+    "plan_clusters",
+    "spares_needed",
+    "split_clusters",
+]
+
+SparesRule = Callable[[Problem, Packing, int], tuple[list[HostPlan], list[str]]]
+"""How spares are chosen for a problem's partitions (``solve._spares``)."""
+
+
+def cluster_limit(profile: HypervisorProfile, policy: Policy) -> int:
+    """Most hosts, spares included, one cluster may have: the policy's or the profile's."""
+    if policy.max_cluster_hosts is None:
+        return profile.max_hosts_per_cluster
+    return min(policy.max_cluster_hosts, profile.max_hosts_per_cluster)
 
 
 @dataclass(frozen=True)
@@ -86,3 +104,51 @@ def split_clusters(problem: Problem, packing: Packing) -> list[Cluster]:
 def _order(problem: Problem, b: HostBin) -> tuple[Sequence[str], int, int, tuple[int, ...]]:
     tags = sorted({t for i in b.vms for t in problem.vms[i].tags})
     return (tags, b.type_index, -len(b.vms), b.vms)
+
+
+def plan_clusters(
+    problem: Problem, packing: Packing, active: Sequence[HostPlan], spares_rule: SparesRule
+) -> tuple[list[HostPlan], list[HostPlan], list[str]]:
+    """The active hosts named by cluster, and each cluster's own N+k spares.
+
+    The spare rule runs on a copy of the problem whose partitions are the clusters, so
+    whatever it does per partition (which model, which licences) it does per cluster. Every
+    host keeps its partition and gains its ``cluster``.
+    """
+    clusters = split_clusters(problem, packing)
+    named = {vm: c.name for c in clusters for b in c.bins for vm in b.vms}
+    parts = tuple(
+        Partition(
+            key=c.name,
+            cluster=problem.partitions[c.partition].cluster,
+            zone=problem.partitions[c.partition].zone,
+            island=problem.partitions[c.partition].island,
+            vms=tuple(i for b in c.bins for i in b.vms),
+        )
+        for c in clusters
+    )
+    per_cluster = problem.model_copy(update={"partitions": parts})
+    regrouped = tuple(
+        HostBin(n, b.type_index, b.vms) for n, c in enumerate(clusters) for b in c.bins
+    )
+    spares, notes = spares_rule(per_cluster, regrouped, len(active))
+    partition_of = {c.name: problem.partitions[c.partition].key for c in clusters}
+    by_vm = {v.name: i for i, v in enumerate(problem.vms)}
+    hosts = [
+        h.model_copy(update={"cluster": named[by_vm[h.vms[0]]]}) if h.vms else h for h in active
+    ]
+    spares = [
+        s.model_copy(update={"cluster": s.partition, "partition": partition_of[s.partition]})
+        for s in spares
+    ]
+    split = {c.partition for c in clusters if c.name != problem.partitions[c.partition].key}
+    for p_index in sorted(split):
+        mine = [c for c in clusters if c.partition == p_index]
+        notes.append(
+            f"{problem.partitions[p_index].key}: {sum(len(c.bins) for c in mine)} hosts "
+            f"exceed the {cluster_limit(problem.profile, problem.policy)} hosts a "
+            f"{problem.profile.name} cluster may have with its N+"
+            f"{problem.policy.ha_host_failures} spares; planned as {len(mine)} clusters, "
+            "each with its own spares"
+        )
+    return hosts, spares, notes

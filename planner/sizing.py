@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from planner.catalog import find_profile
+from planner.clusters import cluster_limit
 from planner.costs import energy_cost, hypervisor_licences, rack_cost
 from planner.errors import InputError, InputIssue
 from planner.models import (
@@ -52,7 +53,7 @@ from planner.units import (
     vcpu_to_milli,
 )
 
-__all__ = ["build_problem", "check_licence_tags", "cluster_limit", "host_type", "size_vm"]
+__all__ = ["build_problem", "check_licence_tags", "host_type", "size_vm"]
 
 
 def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Problem:
@@ -140,13 +141,6 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
         unplaced=tuple(unplaced),
         notes=tuple(notes + part_notes),
     )
-
-
-def cluster_limit(profile: HypervisorProfile, policy: Policy) -> int:
-    """Most hosts, spares included, one cluster may have: the policy's or the profile's."""
-    if policy.max_cluster_hosts is None:
-        return profile.max_hosts_per_cluster
-    return min(policy.max_cluster_hosts, profile.max_hosts_per_cluster)
 
 
 def _check_profile(profile: HypervisorProfile, policy: Policy, catalog: Catalog) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from planner.bounds import Bounds, lower_bounds
+from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
@@ -111,7 +112,7 @@ def assemble(
     """
     notes = list(problem.notes)
     active = _host_plans(problem, packing)
-    spares, spare_notes = _spares(problem, packing, len(active))
+    active, spares, spare_notes = plan_clusters(problem, packing, active, _spares)
     notes += spare_notes
     hosts = tuple(active + spares)
     notes += _island_notes(problem, hosts, bounds)

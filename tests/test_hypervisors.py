@@ -15,6 +15,7 @@ from planner.errors import InputError
 from planner.ingest import read_inventory
 from planner.models import VM, Catalog, HostModel, Policy
 from planner.pipeline import run
+from planner.report.plan_json import plan_to_dict
 from planner.sizing import build_problem
 from tests.conftest import PURE, catalog, host, inventory, vms
 
@@ -181,6 +182,72 @@ def test_merge_lets_vms_of_two_clusters_share_a_host() -> None:
     _, keep = run(inv, catalog(), PURE)
     _, merged = run(inv, catalog(), PURE.model_copy(update={"clusters": "merge"}))
     assert (len(keep.hosts), len(merged.hosts)) == (2, 1)
+
+
+# --------------------------------------------------------------------------- cluster split
+
+
+def _whole_host_vms(n: int, **kw: object) -> list[VM]:
+    """VMs that each fill an 8-core / 16 GiB host under PURE, so n VMs need n hosts."""
+    return vms(n, vcpus=8, mem=16, **kw)
+
+
+def test_partition_beyond_the_cluster_limit_is_split_with_spares_in_each() -> None:
+    """12 full hosts, at most 4 hosts per cluster with N+1: 4 clusters of 3 + 1 spare, 16
+    hosts in all, which the lower bound proves (spares = k x ceil(12 / (4 - 1)))."""
+    policy = PURE.model_copy(update={"ha_host_failures": 1, "max_cluster_hosts": 4})
+    problem, plan = run(inventory(*_whole_host_vms(12)), catalog(), policy)
+    clusters: dict[str, list[str]] = {}
+    for h in plan.hosts:
+        clusters.setdefault(h.cluster, []).append(h.role)
+    assert len(clusters) == 4
+    assert all(len(roles) <= 4 and roles.count("spare") == 1 for roles in clusters.values())
+    assert len(plan.hosts) == plan.lower_bound_hosts == 16
+    assert plan.status == "optimal"
+    assert {h.partition for h in plan.hosts} == {problem.partitions[0].key}
+    assert any("planned as 4 clusters" in n for n in plan.notes)
+    assert all(f.restartable for f in plan.failures)
+
+
+def test_each_host_of_the_plan_json_names_its_cluster() -> None:
+    """The plan JSON gives every host, spares included, its cluster."""
+    policy = PURE.model_copy(update={"ha_host_failures": 1, "max_cluster_hosts": 3})
+    problem, plan = run(inventory(*_whole_host_vms(4)), catalog(), policy)
+    hosts = plan_to_dict(plan, problem)["hosts"]
+    names = {h["cluster"] for h in hosts}
+    assert names == {"(no cluster) / (no zone) #1", "(no cluster) / (no zone) #2"}
+    assert sorted(h["role"] for h in hosts if h["cluster"].endswith("#2")) == [
+        "active",
+        "active",
+        "spare",
+    ]
+
+
+def test_partition_within_the_limit_stays_one_cluster_named_after_it() -> None:
+    """A partition that fits keeps one cluster, named as the partition, with k spares."""
+    policy = PURE.model_copy(update={"ha_host_failures": 2})
+    _, plan = run(inventory(*_whole_host_vms(5)), catalog(), policy)
+    assert {h.cluster for h in plan.hosts} == {"(no cluster) / (no zone)"}
+    assert len(plan.spare_hosts) == 2
+
+
+def test_failed_host_restarts_only_within_its_cluster() -> None:
+    """A failed host's VMs restart on the free room of its own cluster only, never on a
+    host of another cluster of the same partition."""
+    policy = PURE.model_copy(update={"max_cluster_hosts": 2})
+    small = vms(17, vcpus=1, mem=2)  # 8 per host: 3 hosts, clusters of 2 + 1
+    _, plan = run(inventory(*small), catalog(), policy)
+    by_id = {h.id: h for h in plan.hosts}
+    assert len({h.cluster for h in plan.hosts}) == 2
+    differs = False
+    for f in plan.failures:
+        failed = by_id[f.host]
+        same = [h for h in plan.hosts if h.cluster == failed.cluster and h.id != f.host]
+        others = [h for h in plan.hosts if h.id != f.host]
+        room = sum(8 - h.vm_count for h in same)
+        assert len(f.stranded) == max(0, failed.vm_count - room)
+        differs |= room != sum(8 - h.vm_count for h in others)
+    assert differs
 
 
 # --------------------------------------------------------------------------- cluster sizes
