@@ -200,6 +200,10 @@ def kpis(plan: Plan, problem: Problem) -> None:
         quality, note = "Proven optimal", "no cheaper plan exists"
         if plan.objective == "hosts":
             note = "no plan needs fewer hosts"
+    elif plan.status == "infeasible":
+        quality, note = "Infeasible", "proven: no plan places every VM"
+    elif plan.status == "partial":
+        quality, note = "Partial", "VMs left out or spares missing"
     else:
         quality = f"Gap {plan.gap:.1%}"
         what = "cost" if plan.objective == "cost" else "host count"

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
-from planner.clusters import cluster_limit, spares_needed
-from planner.models import Partition, Problem, SizedVM
+from planner.clusters import cluster_count, cluster_limit, spares_needed
+from planner.models import HostType, Partition, Problem, SizedVM
+from planner.tolerances import lp_bound
 
-__all__ = ["Bounds", "l2_bound", "lower_bounds"]
+__all__ = ["Bounds", "l2_bound", "lower_bounds", "spare_candidates", "spare_floor"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,10 @@ class Bounds:
     partition_hosts: tuple[int, ...]
     partition_rule: tuple[str, ...]  # e.g. "memory", "cpu", "anti-affinity group"
     spare_hosts: int = 0  # the N+k spares the policy adds
-    spare_cost: float = 0.0  # a lower bound on what they cost
+    spare_cost: float = 0.0  # a lower bound on what they cost (added to any active bound)
+    # A bound on active hosts and spares together, valid for every plan: a spare takes over
+    # any one host of its partition, so no active host holds more than the spare's model.
+    joint_cost: float = 0.0
 
 
 def l2_bound(sizes: Sequence[int], capacity: int) -> int:
@@ -77,18 +81,26 @@ def l2_bound(sizes: Sequence[int], capacity: int) -> int:
     return best
 
 
-def _partition_hosts(problem: Problem, part: Partition) -> tuple[int, str]:
+Cap = tuple[int, int, int]  # the largest a host may hold: milli-vCPU, MiB, VMs
+
+
+def _capacity(t: HostType, cap: Cap | None) -> Cap:
+    own = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
+    return own if cap is None else (min(own[0], cap[0]), min(own[1], cap[1]), min(own[2], cap[2]))
+
+
+def _partition_hosts(problem: Problem, part: Partition, cap: Cap | None = None) -> tuple[int, str]:
     if not part.vms:
         return 0, "empty"
-    return _host_bound(problem, [problem.vms[i] for i in part.vms])
+    return _host_bound(problem, [problem.vms[i] for i in part.vms], cap)
 
 
-def _host_bound(problem: Problem, vms: list[SizedVM]) -> tuple[int, str]:
-    types = problem.host_types
+def _host_bound(problem: Problem, vms: list[SizedVM], cap: Cap | None = None) -> tuple[int, str]:
+    caps = [_capacity(t, cap) for t in problem.host_types]
     candidates = {
-        "cpu": l2_bound([v.cpu_m for v in vms], max(t.cpu_cap_m for t in types)),
-        "memory": l2_bound([v.mem_mib for v in vms], max(t.mem_cap_mib for t in types)),
-        "vm count": math.ceil(len(vms) / max(t.vm_cap for t in types)),
+        "cpu": l2_bound([v.cpu_m for v in vms], max(c[0] for c in caps)),
+        "memory": l2_bound([v.mem_mib for v in vms], max(c[1] for c in caps)),
+        "vm count": math.ceil(len(vms) / max(c[2] for c in caps)),
     }
     groups = Counter(v.group for v in vms if v.group)
     if groups:
@@ -97,7 +109,7 @@ def _host_bound(problem: Problem, vms: list[SizedVM]) -> tuple[int, str]:
     return candidates[rule], rule
 
 
-def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
+def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | None = None) -> float:
     """A lower bound on what the partition's hosts cost: a small LP over host counts.
 
     Continuous host counts n_t must hold the partition's demand in every dimension (and at
@@ -105,11 +117,13 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
     must hold the tagged VMs' demand and pay at least one grant each. Every real plan is a
     solution of this relaxation, so its optimum is a valid bound; it sees the licence cost
     of spreading, say, SQL Server VMs over many hosts, which a per-tag minimum cannot.
+    ``cap`` limits what any one host may hold (the spare's model: see ``lower_bounds``).
     """
     if not part.vms:
         return 0.0
     vms = [problem.vms[i] for i in part.vms]
     types = problem.host_types
+    caps = [_capacity(t, cap) for t in types]
     years = problem.policy.horizon_years
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
@@ -124,8 +138,8 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
         needs = (sum(v.cpu_m for v in members), sum(v.mem_mib for v in members), len(members))
         for d, need in enumerate(needs):
             row = solver.Constraint(float(need), inf)
-            for x, t in zip(count, types, strict=True):
-                row.SetCoefficient(x, float((t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)[d]))
+            for x, c in zip(count, caps, strict=True):
+                row.SetCoefficient(x, float(c[d]))
 
     holds(n, vms)
     at_least = solver.Constraint(float(hosts), inf)
@@ -148,7 +162,7 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
             continue
         m = [solver.NumVar(0.0, inf, f"m_{tag}_{t.index}") for t in types]
         holds(m, tagged)
-        licensed = solver.Constraint(float(_host_bound(problem, tagged)[0]), inf)
+        licensed = solver.Constraint(float(_host_bound(problem, tagged, cap)[0]), inf)
         for x in m:
             licensed.SetCoefficient(x, 1.0)
         for x, y, t in zip(m, n, types, strict=True):
@@ -157,50 +171,104 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int) -> float:
             row.SetCoefficient(y, -1.0)
             objective.SetCoefficient(x, min(lic.cost(t.model, 1, years) for lic in options))
     objective.SetMinimization()
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+    status = solver.Solve()
+    if status == pywraplp.Solver.INFEASIBLE:
+        return math.inf  # no plan at all within the cap (and the model counts)
+    if status != pywraplp.Solver.OPTIMAL:
         return 0.0
-    # GLOP's tolerances are ~1e-7 relative; shave a little so the bound stays a bound.
-    return max(0.0, float(objective.Value()) * (1 - 1e-6))
+    return max(0.0, lp_bound(float(objective.Value())))
 
 
 def _licence_floor(problem: Problem, part: Partition) -> float:
-    """The least a host pays to hold one grant of every licence tag the partition runs."""
+    """The least a host of any model pays to hold one grant of every tag the partition runs."""
     years = problem.policy.horizon_years
     tags = {tag for i in part.vms for tag in problem.vms[i].tags}
-    total = 0.0
+    return sum(
+        min(
+            (
+                lic.cost(t.model, 1, years)
+                for lic in problem.catalog.licences
+                if lic.applies_to == "tagged" and lic.tag == tag
+                for t in problem.host_types
+            ),
+            default=0.0,
+        )
+        for tag in tags
+    )
+
+
+def spare_candidates(problem: Problem, part: Partition) -> list[int]:
+    """Host types that could serve as the partition's spare: each runs every one of its VMs."""
+    fits = [set(problem.vms[i].fits) for i in part.vms]
+    common = set.intersection(*fits) if fits else set()
+    return sorted(common)
+
+
+def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
+    """The least a spare of type ``t`` costs: the host, and one grant of every tag it may run."""
+    years = problem.policy.horizon_years
+    tags = {tag for i in part.vms for tag in problem.vms[i].tags}
+    total = t.fixed_cost
     for tag in tags:
-        costs = [
-            lic.cost(t.model, 1, years)
-            for lic in problem.catalog.licences
-            if lic.applies_to == "tagged" and lic.tag == tag
-            for t in problem.host_types
-        ]
-        total += min(costs, default=0.0)
+        total += min(
+            (
+                lic.cost(t.model, 1, years)
+                for lic in problem.catalog.licences
+                if lic.applies_to == "tagged" and lic.tag == tag
+            ),
+            default=0.0,
+        )
     return total
 
 
 def lower_bounds(problem: Problem) -> Bounds:
     """Lower bounds on hosts (spares included) and cost for ``problem``."""
     k = problem.policy.ha_host_failures
+    limit = cluster_limit(problem.profile, problem.policy)
+    cheapest_host = min(t.fixed_cost for t in problem.host_types)
     hosts: list[int] = []
     rules: list[str] = []
-    cost = 0.0
+    cost = spare_cost = joint = 0.0
     for part in problem.partitions:
         n, rule = _partition_hosts(problem, part)
         hosts.append(n)
         rules.append(rule)
-        cost += _partition_cost(problem, part, n)
-    # k spares per cluster; a partition of n hosts or more needs ceil(n / (limit - k)) clusters.
-    limit = cluster_limit(problem.profile, problem.policy)
+        active = _partition_cost(problem, part, n)
+        cost += active
+        if not n or not k:
+            joint += active
+            continue
+        # A partition may become several clusters (at most `limit` hosts each, spares
+        # included), each with k spares of its own, carrying only its own tags: then the
+        # spares cost at least k x clusters hosts and k grants of every tag.
+        clusters = cluster_count(n, limit, k)
+        split = k * max(2, clusters) * cheapest_host + k * _licence_floor(problem, part)
+        if clusters > 1:
+            spare_cost += split
+            joint += active + split
+            continue
+        # Every plan picks some model s for the partition's spares (one that runs all its
+        # VMs), and then no active host may hold more than s can take over: so the plan
+        # costs at least k x floor(s) + (the active bound with capacities capped at s).
+        floors = {
+            s: spare_floor(problem, part, problem.host_types[s])
+            for s in spare_candidates(problem, part)
+        }
+        single = k * min(floors.values(), default=0.0)
+        best = math.inf
+        for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
+            if k * floor + active >= best:
+                break  # sorted by floor: no later model can do better
+            t = problem.host_types[s]
+            cap = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
+            capped = _partition_cost(problem, part, _partition_hosts(problem, part, cap)[0], cap)
+            best = min(best, k * floor + max(active, capped))
+        best = best if math.isfinite(best) else active
+        if len(part.vms) > limit - k:  # more active hosts than the bound could split it
+            single, best = min(single, split), min(best, active + split)
+        spare_cost += single
+        joint += best
     spares = sum(spares_needed(n, limit, k) for n in hosts)
-    # Each spare is a host; each tag the partition runs is carried by the k spares of at
-    # least one cluster (all of them when the partition is one cluster).
-    cheapest_host = min(t.fixed_cost for t in problem.host_types)
-    spare_cost = sum(
-        spares_needed(n, limit, k) * cheapest_host + k * _licence_floor(problem, part)
-        for part, n in zip(problem.partitions, hosts, strict=True)
-        if n
-    )
     return Bounds(
         hosts=sum(hosts) + spares,
         cost=cost + spare_cost,
@@ -208,4 +276,5 @@ def lower_bounds(problem: Problem) -> Bounds:
         partition_rule=tuple(rules),
         spare_hosts=spares,
         spare_cost=spare_cost,
+        joint_cost=max(joint, cost + spare_cost),
     )

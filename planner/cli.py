@@ -180,7 +180,7 @@ def _plan(args: argparse.Namespace) -> int:
         write_html_report(plan, problem, args.html)
     out = sys.stderr if args.json == "-" else sys.stdout
     print(plan_summary(plan, problem), file=out)
-    return EXIT_UNPLACED if plan.unplaced else EXIT_OK
+    return EXIT_UNPLACED if plan.status in ("partial", "infeasible") else EXIT_OK
 
 
 def _sweep(args: argparse.Namespace) -> int:

@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from planner.tolerances import gap
+
 __all__ = [
     "VM",
     "Catalog",
@@ -34,6 +36,7 @@ __all__ = [
     "Policy",
     "Problem",
     "SizedVM",
+    "Status",
     "Unplaced",
 ]
 
@@ -341,10 +344,15 @@ class Partition(_Frozen):
 
 
 class Unplaced(_Frozen):
-    """A VM that is in no host, with the reason in words."""
+    """A VM that is in no host, with the reason in words.
+
+    ``cause``: ``excluded`` by the policy (powered off), ``too_large`` for every model (no
+    plan can place it), or ``no_room`` (the models that hold it are used up by max_count).
+    """
 
     vm: str
     reason: str
+    cause: Literal["excluded", "too_large", "no_room"] = "no_room"
 
 
 class Problem(_Frozen):
@@ -449,10 +457,19 @@ class DedicatedBaseline(_Frozen):
     no_fit: tuple[str, ...] = ()  # VMs larger than every model
 
 
-class Plan(_Frozen):
-    """A verified placement and everything reported about it."""
+Status = Literal["optimal", "feasible", "partial", "infeasible"]
 
-    status: Literal["optimal", "feasible", "infeasible"]
+
+class Plan(_Frozen):
+    """A verified placement and everything reported about it.
+
+    ``status``: ``optimal`` (every rule met, the objective meets a valid lower bound),
+    ``feasible`` (every rule met, with a gap), ``partial`` (VMs left out or N+k spares
+    missing, without proof that no plan can do better) or ``infeasible`` (proven: no plan
+    places every VM).
+    """
+
+    status: Status
     engine: str
     hosts: tuple[HostPlan, ...]
     unplaced: tuple[Unplaced, ...]
@@ -478,12 +495,7 @@ class Plan(_Frozen):
     @property
     def gap(self) -> float:
         """Relative gap of the objective to its lower bound (0 = proven optimal)."""
-        if self.status == "optimal":
-            return 0.0
-        value, bound = self.objective_value, self.objective_bound
-        if value <= 0:
-            return 0.0
-        return max(0.0, (value - bound) / value)
+        return gap(self.objective_value, self.objective_bound)
 
     @property
     def objective_value(self) -> float:

@@ -106,14 +106,18 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
     for i, vm in enumerate(inventory.vms):
         if not vm.powered_on and not policy.include_powered_off:
             unplaced.append(
-                Unplaced(vm=vm.name, reason="powered off; excluded by include_powered_off=false")
+                Unplaced(
+                    vm=vm.name,
+                    reason="powered off; excluded by include_powered_off=false",
+                    cause="excluded",
+                )
             )
             continue
         if policy.sizing == "utilization" and (vm.cpu_util_pct is None or vm.mem_util_pct is None):
             no_util += 1
         svm, reason = size_vm(i, vm, vms_tags[i], types, profile, policy)
         if reason:
-            unplaced.append(Unplaced(vm=vm.name, reason=reason))
+            unplaced.append(Unplaced(vm=vm.name, reason=reason, cause="too_large"))
         else:
             sized.append(svm)
     if no_util:

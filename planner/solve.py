@@ -11,19 +11,26 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from planner.bounds import Bounds, lower_bounds
+from planner.bounds import Bounds, lower_bounds, spare_candidates
 from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences, watts
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
 from planner.exact import improve
+from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.failover import simulate_failures
+from planner.feasibility import place_capped
 from planner.heuristic import UNLIMITED, first_fit_decreasing
-from planner.models import CostBreakdown, HostPlan, Plan, Problem, Unplaced
+from planner.models import CostBreakdown, HostPlan, Plan, Problem, Status, Unplaced
 from planner.packing import HostBin, Packing, bin_licences, packing_objective
+from planner.tolerances import host_count_bound, lp_bound, meets_bound
 from planner.verify import verify
 
-__all__ = ["Progress", "SolveProgress", "assemble", "solve"]
+__all__ = ["Progress", "SolveProgress", "assemble", "plan_status", "solve"]
+
+CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
+SMALL_COST_WORK = 5.0  # CP-SAT deterministic time for the exact cost model of small estates
+SMALL_COST_MAX_VMS = MAX_VMS  # partitions up to this size get the exact cost model
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,11 @@ Progress = Callable[[SolveProgress], None]
 def solve(problem: Problem, progress: Progress | None = None) -> Plan:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
-    First-fit decreasing gives a plan at once; unless it already meets the lower bound, the
-    exact engine (column generation + exact search, ``exact``) improves it within
-    ``policy.time_limit_s`` and proves it optimal or bounds the gap.
+    First-fit decreasing gives a plan at once. Where it leaves VMs out (``max_count`` caps),
+    an exact model places them or proves that no plan can (``feasibility``). Unless the plan
+    already meets the lower bound, the exact engine (column generation + exact search,
+    ``exact``) improves it within ``policy.time_limit_s`` and proves it optimal or bounds
+    the gap.
 
     Raises:
         PlannerError: the plan failed the independent verification (a bug, never expected).
@@ -52,16 +61,30 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
     start = time.perf_counter()
     bounds = lower_bounds(problem)
     packing, failed = first_fit_decreasing(problem)
+    capped_proof = False
+    if failed:
+        packing, failed, capped_proof = _place_capped(problem, packing, failed)
     active_value = packing_objective(problem, packing)[0]
     cheap = _active_bound(problem, bounds)
     if progress:
         progress(SolveProgress("first-fit decreasing", active_value, cheap, _since(start)))
-    engine, proven, active_bound = "first-fit decreasing", False, cheap
-    if failed or not problem.vms:
-        pass  # caps leave VMs out (reported as infeasible) or nothing to place
-    elif active_value <= cheap + 1e-6 * max(1.0, cheap):
-        proven = True
-    else:
+    engine, active_bound = "first-fit decreasing", cheap
+    small, settled = _small_cost_partitions(problem), False
+    if small and not failed and not meets_bound(active_value, cheap):
+        k = problem.policy.ha_host_failures
+        exact = assign_cost(problem, small, packing, SMALL_COST_WORK, spares=k)
+        if exact is not None:
+            engine = "CP-SAT cost assignment"
+            # With spares the model weighs them too: its plan is the better whole even where
+            # its active hosts cost more, and its bound covers the spares.
+            if k or packing_objective(problem, exact.bins)[0] < active_value:
+                packing, active_value = exact.bins, packing_objective(problem, exact.bins)[0]
+            total_bound, settled = lp_bound(exact.bound), exact.proven
+            if k:
+                bounds = replace(bounds, joint_cost=max(bounds.joint_cost, total_bound))
+            else:
+                active_bound = max(active_bound, total_bound)
+    if not (failed or settled) and problem.vms and not meets_bound(active_value, active_bound):
 
         def report(stage: str, value: float | None, bound: float | None) -> None:
             if progress:
@@ -71,13 +94,72 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
         budget = problem.policy.time_limit_s - _since(start) - _assembly_reserve(problem)
         result = improve(problem, packing, max(0.0, budget), report, bounds)
         engine = "column generation + exact search"
-        packing, proven = result.packing, result.proven
-        active_bound = max(cheap, result.bound)
+        packing = result.packing
+        active_bound = max(active_bound, result.bound)
     if problem.policy.objective == "hosts":
-        bounds = replace(bounds, hosts=max(bounds.hosts, round(active_bound) + bounds.spare_hosts))
+        bounds = replace(
+            bounds, hosts=max(bounds.hosts, host_count_bound(active_bound) + bounds.spare_hosts)
+        )
     else:
-        bounds = replace(bounds, cost=max(bounds.cost, active_bound + bounds.spare_cost))
-    return assemble(problem, packing, failed, bounds, engine, start, proven)
+        bounds = replace(
+            bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
+        )
+    return assemble(problem, packing, failed, bounds, engine, start, capped_proof)
+
+
+def _place_capped(
+    problem: Problem, packing: Packing, failed: dict[int, str]
+) -> tuple[Packing, dict[int, str], bool]:
+    """First-fit left VMs out: place the capped-only VMs exactly, then the rest by first fit.
+
+    Returns the packing, the VMs still left out, and whether leaving them out is proven
+    unavoidable (no plan places every VM).
+    """
+    placed = place_capped(problem, CAPPED_WORK, problem.policy.seed)
+    if placed.outcome == "infeasible":
+        reason = "no plan places it: the models that can hold it are capped by max_count (proven)"
+        return packing, {i: f"{r}; {reason}" for i, r in failed.items()}, True
+    if placed.outcome == "unknown":
+        return packing, failed, False
+    # The capped-only VMs are placed; every other VM fits an uncapped model.
+    done = {i for b in placed.bins for i in b.vms}
+    used = Counter(b.type_index for b in placed.bins)
+    rest = problem.model_copy(
+        update={
+            "partitions": tuple(
+                p.model_copy(update={"vms": tuple(i for i in p.vms if i not in done)})
+                for p in problem.partitions
+            ),
+            "host_types": tuple(
+                t
+                if t.model.max_count is None
+                else t.model_copy(
+                    update={
+                        "model": t.model.model_copy(
+                            update={"max_count": t.model.max_count - used[t.index]}
+                        )
+                    }
+                )
+                for t in problem.host_types
+            ),
+        }
+    )
+    more, still = first_fit_decreasing(rest)
+    if still:  # pragma: no cover - every VM left fits an uncapped model
+        return packing, failed, False
+    return placed.bins + more, {}, False
+
+
+def _small_cost_partitions(problem: Problem) -> list[int]:
+    """Partitions the exact cost model solves: all of them, when each is small enough and no
+    ``max_count`` couples them (empty otherwise)."""
+    if problem.policy.objective != "cost" or not problem.vms:
+        return []
+    used = [p for p, part in enumerate(problem.partitions) if part.vms]
+    if any(len(problem.partitions[p].vms) > SMALL_COST_MAX_VMS for p in used):
+        return []
+    coupled = any(t.model.max_count is not None for t in problem.host_types)
+    return used if len(used) == 1 or not coupled else []
 
 
 def _assembly_reserve(problem: Problem) -> float:
@@ -104,11 +186,12 @@ def assemble(
     bounds: Bounds,
     engine: str,
     start: float,
-    proven: bool = False,
+    unplaced_proven: bool = False,
 ) -> Plan:
     """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline).
 
-    ``proven`` says the active hosts are an optimal packing; the spares follow the N+k rule.
+    ``failed`` are VMs the packing leaves out, with the reason; ``unplaced_proven`` says no
+    plan could place them. ``bounds`` must be valid for every plan that meets the rules.
     """
     notes = list(problem.notes)
     active = _host_plans(problem, packing)
@@ -117,15 +200,14 @@ def assemble(
     hosts = tuple(active + spares)
     notes += _island_notes(problem, hosts, bounds)
     unplaced = problem.unplaced + tuple(
-        Unplaced(vm=problem.vms[i].name, reason=r) for i, r in sorted(failed.items())
+        Unplaced(vm=problem.vms[i].name, reason=r, cause="no_room")
+        for i, r in sorted(failed.items())
     )
     cost = sum((h.cost for h in hosts), CostBreakdown())
-    if failed or len(spares) < problem.policy.ha_host_failures * _partitions_used(packing):
-        status = "infeasible"  # VMs left out, or N+k not met: the rules admit no full plan
-    elif proven:
-        status = "optimal"
-    else:
-        status = "feasible"
+    spares_missing = len(spares) < problem.policy.ha_host_failures * _partitions_used(packing)
+    value = cost.total if problem.policy.objective == "cost" else float(len(hosts))
+    bound = bounds.cost if problem.policy.objective == "cost" else float(bounds.hosts)
+    status = plan_status(problem, bool(failed), unplaced_proven, spares_missing, value, bound)
     plan = Plan(
         status=status,
         engine=engine,
@@ -145,6 +227,28 @@ def assemble(
     if problems:
         raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
     return plan
+
+
+def plan_status(
+    problem: Problem,
+    failed: bool,
+    unplaced_proven: bool,
+    spares_missing: bool,
+    value: float,
+    bound: float,
+) -> Status:
+    """The plan's status: a claim the plan can back.
+
+    ``infeasible``: no plan meets the rules, with a proof (a VM fits no model, or the capped
+    models cannot hold the VMs only they can run). ``partial``: VMs left out or spares
+    missing, without such a proof. ``optimal``: every rule met and the objective meets a
+    valid lower bound (``tolerances.meets_bound``). ``feasible``: every rule met, with a gap.
+    """
+    if any(u.cause == "too_large" for u in problem.unplaced) or (failed and unplaced_proven):
+        return "infeasible"
+    if failed or spares_missing:
+        return "partial"
+    return "optimal" if meets_bound(value, bound) else "feasible"
 
 
 def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -> list[str]:
@@ -238,10 +342,13 @@ def _host_plan(problem: Problem, b: HostBin, host_id: str, role: str) -> HostPla
 
 
 def _spares(problem: Problem, packing: Packing, first_id: int) -> tuple[list[HostPlan], list[str]]:
-    """k failover hosts per partition, of the largest model in use there (design section 4).
+    """k failover hosts per partition (design section 4: dedicated failover hosts).
 
-    A spare holds the licences to take over any one host of its partition: for each tag, as
-    many VMs as the busiest host of the partition runs.
+    A spare must take over any one active host of its partition: its model holds each
+    host's load (vCPU, memory, VM count) and runs every VM of the partition. Of the models
+    that can (any model, ``max_count`` permitting, not only those in use), the cheapest is
+    chosen. It holds the licences to take over any one host: for each tag, as many VMs as
+    the busiest host of the partition runs.
     """
     k = problem.policy.ha_host_failures
     if k == 0:
@@ -260,33 +367,38 @@ def _spares(problem: Problem, packing: Packing, first_id: int) -> tuple[list[Hos
     width = max(2, len(str(first_id + k * len(by_part))))
     for p_index in sorted(by_part):
         bins = by_part[p_index]
-        cpu_ref = max(t.cpu_cap_m for t in problem.host_types)
-        mem_ref = max(t.mem_cap_mib for t in problem.host_types)
-        in_use = sorted(
-            {b.type_index for b in bins},
-            key=lambda i: (
-                -(
-                    problem.host_types[i].cpu_cap_m / cpu_ref
-                    + problem.host_types[i].mem_cap_mib / mem_ref
-                )
-            ),
+        part = problem.partitions[p_index]
+        load = (
+            max(sum(problem.vms[i].cpu_m for i in b.vms) for b in bins),
+            max(sum(problem.vms[i].mem_mib for i in b.vms) for b in bins),
+            max(len(b.vms) for b in bins),
         )
         peak: Counter[str] = Counter()
         for b in bins:
             for tag, n in Counter(t for i in b.vms for t in problem.vms[i].tags).items():
                 peak[tag] = max(peak[tag], n)
+        able = [
+            s
+            for s in spare_candidates(problem, part)
+            if problem.host_types[s].cpu_cap_m >= load[0]
+            and problem.host_types[s].mem_cap_mib >= load[1]
+            and problem.host_types[s].vm_cap >= load[2]
+        ]
         for _ in range(k):
-            t_index = next((i for i in in_use if remaining[i] > 0), None)
-            if t_index is None:
+            offers = sorted(
+                (_spare(problem, p_index, s, peak, "").cost.total, s)
+                for s in able
+                if remaining[s] > 0
+            )
+            if not offers:
                 notes.append(
-                    f"N+{k}: no spare host could be added to {problem.partitions[p_index].key}: "
-                    "max_count leaves no model in use"
+                    f"N+{k}: no spare host could be added to {part.key}: no model that can "
+                    "take over its busiest host is left under max_count"
                 )
                 break
-            remaining[t_index] -= 1
-            spares.append(
-                _spare(problem, p_index, t_index, peak, f"spare-{len(spares) + 1:0{width}d}")
-            )
+            s = offers[0][1]
+            remaining[s] -= 1
+            spares.append(_spare(problem, p_index, s, peak, f"spare-{len(spares) + 1:0{width}d}"))
     return spares, notes
 
 

@@ -23,6 +23,7 @@ from planner.bounds import Bounds, lower_bounds
 from planner.costs import licence_for_tag
 from planner.models import Problem
 from planner.packing import HostBin, Packing, packing_objective
+from planner.tolerances import BOUND_REL_TOL
 
 if TYPE_CHECKING:
     from planner.exact.master import Master
@@ -160,7 +161,7 @@ def proven(state: State) -> bool:
 
 
 def tolerance(bound: float) -> float:
-    return 1e-6 * max(1.0, abs(bound))
+    return BOUND_REL_TOL * max(1.0, abs(bound))
 
 
 def objective_of(problem: Problem, packing: Sequence[HostBin]) -> float:

@@ -92,7 +92,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             "explanation": plan.explanation,
         },
         "hosts": [_host(h) for h in plan.hosts],
-        "unplaced": [{"vm": u.vm, "reason": u.reason} for u in plan.unplaced],
+        "unplaced": [{"vm": u.vm, "reason": u.reason, "cause": u.cause} for u in plan.unplaced],
         "dedicated": {
             "server_count": base.server_count if base else 0,
             "cost_total": _money(base.cost.total) if base else 0.0,

@@ -19,6 +19,12 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
     placed = sum(h.vm_count for h in plan.hosts)
     if plan.status == "optimal":
         status = "optimal (proven)"
+    elif plan.status == "infeasible":
+        status = "infeasible (proven): no plan places every VM under these rules"
+    elif plan.status == "partial":
+        status = (
+            "partial: VMs left out or N+k spares missing (no proof that a full plan is impossible)"
+        )
     else:
         bound = (
             f"{plan.lower_bound_hosts} hosts"

@@ -1,0 +1,237 @@
+"""Exact cost plans for small partitions: one CP-SAT model over VMs, hosts and their prices.
+
+On a few dozen VMs the pattern LP's bound can sit far below the optimum (a host pays a
+licence per tag it carries: bin packing with setups), so the cost of a small plan is proved
+here directly. Each VM takes one host slot; each slot is of one model or unused; a slot pays
+its model's fixed cost, for each licence tag the cheapest licence for the tagged VMs it runs
+(a table per model and count), and the energy its load draws (linear, capped at full load).
+
+Every price is scaled to integers and rounded *down*, so the model's optimum is a valid lower
+bound on the true cost of every plan; the plan it returns is priced again by the one cost rule
+(``packing``). The search stops on CP-SAT's deterministic time with one worker, so its answer
+does not depend on the machine's load.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.bounds import spare_candidates
+from planner.costs import licence_for_tag
+from planner.models import Problem
+from planner.packing import HostBin, Packing
+
+__all__ = ["MAX_VMS", "CostAssignment", "assign_cost"]
+
+MAX_VMS = 24  # partitions up to this many VMs are solved exactly by this model
+SCALE = 10_000  # integer cost units per currency unit
+
+
+@dataclass(frozen=True)
+class CostAssignment:
+    """The best plan found for the partitions and a valid lower bound on their cost."""
+
+    bins: Packing
+    bound: float
+    proven: bool
+
+
+def assign_cost(
+    problem: Problem, parts: list[int], incumbent: Packing, work: float, spares: int = 0
+) -> CostAssignment | None:
+    """Solve the cost objective exactly on ``parts`` (each at most ``MAX_VMS`` VMs).
+
+    ``incumbent`` hints the search; ``work`` is CP-SAT's deterministic time, shared out over
+    the partitions. With ``spares`` = k > 0 the partitions' N+k spares are part of the model
+    and of the bound (which then covers active hosts and spares). Returns None when a
+    partition is too large, has no model for its spares, or no plan was found.
+    """
+    bins: list[HostBin] = []
+    bound, proven = 0.0, True
+    for p in parts:
+        hint = [b for b in incumbent if b.partition == p and b.vms]
+        out = _partition(problem, p, hint, work / max(1, len(parts)), spares)
+        if out is None:
+            return None
+        bins += out[0]
+        bound += out[1]
+        proven = proven and out[2]
+    return CostAssignment(tuple(bins), bound, proven)
+
+
+def _add_spares(
+    m: cp_model.CpModel,
+    problem: Problem,
+    p: int,
+    z: dict[tuple[int, int], cp_model.IntVar],
+    x: dict[tuple[int, int], cp_model.IntVar],
+    vms: list[int],
+    counts: dict[str, list[tuple[cp_model.IntVar, int]]],
+    table: Callable[[str, int, int], list[int]],
+    k: int,
+) -> list[cp_model.LinearExprT]:
+    """The k spares of the partition (``solve._spares``' rule): one model that runs every VM
+    and holds each host's load, with licences for the busiest host's count of each tag."""
+    hts = problem.host_types
+    able = spare_candidates(problem, problem.partitions[p])
+    s = {t: m.new_bool_var(f"spare_{t}") for t in able}
+    m.add_exactly_one(s.values())
+    n = len(vms)
+    for j in range(n):
+        on = range(j, n)
+        for dim, cap in (("cpu_m", "cpu_cap_m"), ("mem_mib", "mem_cap_mib")):
+            m.add(
+                sum(getattr(problem.vms[vms[a]], dim) * x[a, j] for a in on)
+                <= sum(getattr(hts[t], cap) * v for t, v in s.items())
+            )
+        m.add(sum(x[a, j] for a in on) <= sum(hts[t].vm_cap * v for t, v in s.items()))
+    for t, v in s.items():
+        cap_count = hts[t].model.max_count
+        if cap_count is not None:
+            m.add(sum(z[j, t] for j in range(n) if (j, t) in z) + k <= cap_count).only_enforce_if(v)
+    terms: list[cp_model.LinearExprT] = [
+        k * math.floor(hts[t].fixed_cost * SCALE) * v for t, v in s.items()
+    ]
+    for tag, per_slot in sorted(counts.items()):
+        most = max(most_here for _, most_here in per_slot)
+        peak = m.new_int_var(0, most, f"peak_{tag}")
+        m.add_max_equality(peak, [c for c, _ in per_slot])
+        lic = m.new_int_var(0, cp_model.INT32_MAX * 1000, f"spare_lic_{tag}")
+        for t, v in s.items():
+            row = table(tag, t, most)
+            price = m.new_int_var(0, max(row), f"spare_price_{tag}_{t}")
+            m.add_element(peak, row, price)
+            m.add(lic >= price).only_enforce_if(v)
+        terms.append(k * lic)
+    return terms
+
+
+def _partition(
+    problem: Problem, p: int, hint: list[HostBin], work: float, spares: int
+) -> tuple[list[HostBin], float, bool] | None:
+    vms = list(problem.partitions[p].vms)
+    n = len(vms)
+    if n == 0:
+        return [], 0.0, True
+    if n > MAX_VMS:
+        return None
+    types = sorted({t for i in vms for t in problem.vms[i].fits})
+    hts = problem.host_types
+    years = problem.policy.horizon_years
+    m = cp_model.CpModel()
+
+    # Variables: slot j's model; VM i's slot (slot j only for the j-th VM or later).
+    z = {(j, t): m.new_bool_var(f"z_{j}_{t}") for j in range(n) for t in types}
+    x = {(a, j): m.new_bool_var(f"x_{a}_{j}") for a in range(n) for j in range(a + 1)}
+    for j in range(n):
+        m.add_at_most_one(z[j, t] for t in types)
+
+    # Constraints: each VM on one slot of a model that runs it; capacity; anti-affinity.
+    for a, i in enumerate(vms):
+        m.add_exactly_one(x[a, j] for j in range(a + 1))
+        for j in range(a + 1):
+            m.add(sum(z[j, t] for t in types if t in problem.vms[i].fits) >= 1).only_enforce_if(
+                x[a, j]
+            )
+    for j in range(n):
+        on = [a for a in range(j, n)]
+        for dim in ("cpu_m", "mem_mib"):
+            cap = "cpu_cap_m" if dim == "cpu_m" else "mem_cap_mib"
+            m.add(
+                sum(getattr(problem.vms[vms[a]], dim) * x[a, j] for a in on)
+                <= sum(getattr(hts[t], cap) * z[j, t] for t in types)
+            )
+        m.add(sum(x[a, j] for a in on) <= sum(hts[t].vm_cap * z[j, t] for t in types))
+        groups: dict[str, list[int]] = defaultdict(list)
+        for a in on:
+            if problem.vms[vms[a]].group:
+                groups[problem.vms[vms[a]].group].append(a)
+        for members in groups.values():
+            if len(members) > 1:
+                m.add_at_most_one(x[a, j] for a in members)
+    if types and any(hts[t].model.max_count is not None for t in types):
+        for t in types:
+            cap_count = hts[t].model.max_count
+            if cap_count is not None:
+                m.add(sum(z[j, t] for j in range(n)) <= cap_count)
+
+    # Objective: fixed cost, licences by tag count, energy by load (all rounded down).
+    cost_terms: list[cp_model.LinearExprT] = []
+    counts: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)  # per slot: n, most
+    tables: dict[tuple[str, int], list[int]] = {}
+
+    def table(tag: str, t: int, most: int) -> list[int]:
+        """Scaled cost of the cheapest licence for 0..most tagged VMs on model t."""
+        key = (tag, t)
+        if key not in tables or len(tables[key]) <= most:
+            row = [0]
+            for k in range(1, most + 1):
+                use = licence_for_tag(tag, hts[t].model, k, problem.catalog.licences, years)
+                row.append(math.floor((use.cost if use else 0.0) * SCALE))
+            tables[key] = row
+        return tables[key][: most + 1]
+
+    for j in range(n):
+        on = list(range(j, n))
+        cost_terms += [math.floor(hts[t].fixed_cost * SCALE) * z[j, t] for t in types]
+        tags = sorted({tag for a in on for tag in problem.vms[vms[a]].tags})
+        for tag in tags:
+            tagged = [a for a in on if tag in problem.vms[vms[a]].tags]
+            count = m.new_int_var(0, len(tagged), f"n_{j}_{tag}")
+            m.add(count == sum(x[a, j] for a in tagged))
+            counts[tag].append((count, len(tagged)))
+            lic = m.new_int_var(0, cp_model.INT32_MAX * 1000, f"lic_{j}_{tag}")
+            for t in types:
+                row = table(tag, t, len(tagged))
+                price = m.new_int_var(0, max(row), f"price_{j}_{tag}_{t}")
+                m.add_element(count, row, price)
+                m.add(lic >= price).only_enforce_if(z[j, t])
+            cost_terms.append(lic)
+        load = sum(problem.vms[vms[a]].load_m * x[a, j] for a in on)
+        top = max(math.floor(hts[t].energy_per_util_cost * SCALE) for t in types)
+        energy = m.new_int_var(0, max(0, top), f"energy_{j}")
+        for t in types:
+            full = math.floor(hts[t].energy_per_util_cost * SCALE)
+            per = 1000 * hts[t].model.cores
+            capped = m.new_bool_var(f"capped_{j}_{t}")
+            m.add(energy >= full).only_enforce_if([z[j, t], capped])
+            # energy >= floor(full x load / per): energy x per >= full x load - per + 1.
+            m.add(energy * per >= full * load - per + 1).only_enforce_if([z[j, t], capped.Not()])
+        cost_terms.append(energy)
+    if spares:
+        cost_terms += _add_spares(m, problem, p, z, x, vms, counts, table, spares)
+    m.minimize(sum(cost_terms))
+
+    # Warm start from the incumbent: its hosts in order of their first VM.
+    # Warm start from the incumbent: each host in the slot of its first VM.
+    pos = {i: a for a, i in enumerate(vms)}
+    slot_of = {min(pos[i] for i in b.vms): b for b in hint}
+    if sum(len(b.vms) for b in hint) == n:
+        for j in range(n):
+            b = slot_of.get(j)
+            for t in types:
+                m.add_hint(z[j, t], b is not None and t == b.type_index)
+        for j, b in slot_of.items():
+            for i in b.vms:
+                m.add_hint(x[pos[i], j], True)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = max(0.05, work)
+    solver.parameters.num_workers = 1  # one worker: the same answer under any load
+    solver.parameters.random_seed = problem.policy.seed
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    bins = []
+    for j in range(n):
+        placed = tuple(sorted(vms[a] for a in range(j, n) if solver.value(x[a, j])))
+        if placed:
+            t = next(t for t in types if solver.value(z[j, t]))
+            bins.append(HostBin(p, t, placed))
+    bound = solver.best_objective_bound / SCALE
+    return bins, bound, status == cp_model.OPTIMAL
