@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.catalog import load_catalog, load_profiles
@@ -17,7 +17,7 @@ from planner.models import VM, Catalog, HostModel, Policy
 from planner.pipeline import run
 from planner.report.plan_json import plan_to_dict
 from planner.sizing import build_problem
-from tests.conftest import PURE, catalog, host, inventory, vms
+from tests.conftest import PURE, WIN_DC, WIN_STD, catalog, host, inventory, vms
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +248,57 @@ def test_failed_host_restarts_only_within_its_cluster() -> None:
         assert len(f.stranded) == max(0, failed.vm_count - room)
         differs |= room != sum(8 - h.vm_count for h in others)
     assert differs
+
+
+@st.composite
+def crowded(draw: st.DrawFn) -> tuple[list[VM], Catalog, Policy]:
+    """Many VMs on small hosts (so partitions split), some Windows, two zones and models."""
+    specs = draw(
+        st.lists(
+            st.builds(
+                dict,
+                vcpus=st.integers(1, 8),
+                memory_gib=st.sampled_from([1, 2, 4, 8, 16]),
+                zone=st.sampled_from(["", "", "dmz"]),
+                cluster=st.sampled_from(["A", "B"]),
+                licenses=st.sampled_from([(), (), ("windows",)]),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    c = catalog(host(), host("h16", cores=16, mem=32, price=1900.0), licences=(WIN_STD, WIN_DC))
+    policy = PURE.model_copy(
+        update={
+            "ha_host_failures": draw(st.integers(0, 2)),
+            "max_cluster_hosts": draw(st.integers(3, 6)),
+            "clusters": draw(st.sampled_from(["keep", "merge"])),
+            "objective": draw(st.sampled_from(["cost", "hosts"])),
+            "time_limit_s": 2.0,
+        }
+    )
+    return [VM(name=f"vm{i}", **spec) for i, spec in enumerate(specs)], c, policy
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowded())
+def test_clusters_stay_within_the_limit_keep_their_spares_and_the_bounds_hold(
+    case: tuple[list[VM], Catalog, Policy],
+) -> None:
+    """Whatever the inventory, no cluster exceeds the limit, each keeps its k spares, and a
+    full plan stays at or above its lower bounds (spares per cluster counted)."""
+    vm_list, c, policy = case
+    k, limit = policy.ha_host_failures, policy.max_cluster_hosts
+    _, plan = run(inventory(*vm_list), c, policy)
+    roles: dict[str, list[str]] = {}
+    for h in plan.hosts:
+        roles.setdefault(h.cluster, []).append(h.role)
+    assert all(h.cluster for h in plan.hosts)
+    assert all(len(r) <= (limit or 0) for r in roles.values())
+    assert plan.status in ("optimal", "feasible")
+    assert all(r.count("spare") == k for r in roles.values())
+    assert len(plan.hosts) >= plan.lower_bound_hosts
+    assert plan.cost.total >= plan.lower_bound_cost - 1e-6
 
 
 # --------------------------------------------------------------------------- cluster sizes
