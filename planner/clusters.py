@@ -144,11 +144,11 @@ def plan_clusters(
     split = {c.partition for c in clusters if c.name != problem.partitions[c.partition].key}
     for p_index in sorted(split):
         mine = [c for c in clusters if c.partition == p_index]
+        k = problem.policy.ha_host_failures
         notes.append(
-            f"{problem.partitions[p_index].key}: {sum(len(c.bins) for c in mine)} hosts "
-            f"exceed the {cluster_limit(problem.profile, problem.policy)} hosts a "
-            f"{problem.profile.name} cluster may have with its N+"
-            f"{problem.policy.ha_host_failures} spares; planned as {len(mine)} clusters, "
-            "each with its own spares"
+            f"{problem.partitions[p_index].key}: {sum(len(c.bins) for c in mine)} active "
+            f"hosts and N+{k} spares exceed the {cluster_limit(problem.profile, problem.policy)}"
+            f" hosts a {problem.profile.name} cluster may have; planned as {len(mine)} "
+            f"clusters, each with its own {k} spare(s)"
         )
     return hosts, spares, notes

@@ -159,7 +159,7 @@ def _check_profile(profile: HypervisorProfile, policy: Policy, catalog: Catalog)
         raise InputError.single(
             catalog.sources.get("profiles", "hypervisors.csv"),
             f"profile '{profile.name}' names a licence family that no row of the licence "
-            f"catalog has (families: {known}); leave it empty to price no hypervisor licence",
+            f"catalog has (families: {known}); write none to price no hypervisor licence",
             column="licence_family",
             value=family,
         )
