@@ -8,13 +8,22 @@ in ``planner`` (which never imports Streamlit); this file reads the widgets, bui
 Caching: an inventory is read once per (file bytes hash, name, format) and a plan is made
 once per (inventory, catalog, policy), so moving a slider back, switching tabs or filtering
 a table never re-plans. Sensitivity sweeps run only while their tab is open.
+
+Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search), shown at
+once; unless it is proven, the full plan (the sidebar's solver time limit, as the CLI's)
+is then made in a background process, warm-started from the plan on screen, and replaces
+the quick one when it is done. A newer setting cancels an older background plan.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
+import pickle
+import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +45,7 @@ from planner.errors import InputError, InputIssue, PlannerError
 from planner.exact.enumerate import compile_kernels
 from planner.ingest import read_inventory
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
-from planner.pipeline import run
+from planner.pipeline import run, run_to_file
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
 from planner.sweep import sweep
 
@@ -44,9 +53,11 @@ LOG = logging.getLogger("planner.app")
 
 SAMPLE = DATA_DIR / "sample_inventory.csv"
 DEFAULT = Policy()
-# The exact engine stops at its time limit when it cannot prove optimality. The app's default
-# keeps a re-plan of the 500-VM sample under a second; Advanced > Solver time limit raises it.
-TIME_LIMIT_S = 0.5
+# A what-if answers at once with a quick plan of QUICK_S seconds of search; the full plan,
+# with the solver time limit of Advanced (the CLI's default), follows in the background.
+QUICK_S = 0.5
+TIME_LIMIT_S = DEFAULT.time_limit_s
+SWEEP_S = 2.0  # solver limit per sensitivity point (11 points must answer within a minute)
 CPU_GRID = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 HA_GRID = (0, 1, 2, 3)
 # Sweep worker processes each re-import this file and the solver; on two cores or fewer that
@@ -142,6 +153,78 @@ def _plan(
     catalog = Catalog.model_validate_json(catalog_json)
     policy = Policy.model_validate_json(policy_json)
     return run(_inventory, catalog, policy)
+
+
+class _Refiner:
+    """The background plan: one process at a time, for the latest setting only.
+
+    Results are kept as pickled bytes (a few settings back) and unpickled on every read, so
+    the page never holds objects of classes Streamlit's reloader has since re-imported.
+    """
+
+    KEEP = 16
+
+    def __init__(self) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        self._dir = Path(tempfile.mkdtemp(prefix="planner-refine-"))
+        self._job: tuple[str, Any, Path, float] | None = None
+        self._done: dict[str, bytes] = {}
+
+    def result(self, key: str) -> tuple[Problem, Plan] | None:
+        """The full plan for ``key`` when it is ready."""
+        self._collect()
+        data = self._done.get(key)
+        return None if data is None else pickle.loads(data)
+
+    def running(self, key: str) -> float | None:
+        """Seconds the background plan for ``key`` has been running, or None."""
+        self._collect()
+        if self._job is None or self._job[0] != key:
+            return None
+        return time.monotonic() - self._job[3]
+
+    def submit(
+        self, key: str, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan
+    ) -> None:
+        """Start the full plan for ``key`` (cancelling any other one)."""
+        self._collect()
+        if key in self._done or (self._job is not None and self._job[0] == key):
+            return
+        self.cancel()
+        path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
+        proc = self._ctx.Process(
+            target=run_to_file, args=(path, inventory, catalog, policy, warm), daemon=True
+        )
+        proc.start()
+        self._job = (key, proc, path, time.monotonic())
+
+    def cancel(self) -> None:
+        """Stop the running background plan, if any."""
+        if self._job is not None:
+            self._job[1].terminate()
+            self._job[1].join(timeout=5)
+            self._job = None
+
+    def _collect(self) -> None:
+        if self._job is None:
+            return
+        key, proc, path, _ = self._job
+        if proc.is_alive():
+            return
+        proc.join()
+        if path.exists():
+            self._done[key] = path.read_bytes()
+            path.unlink()
+            while len(self._done) > self.KEEP:
+                self._done.pop(next(iter(self._done)))
+        else:
+            LOG.warning("the background plan ended without a result (exit code %s)", proc.exitcode)
+        self._job = None
+
+
+@st.cache_resource(show_spinner=False)
+def _refiner() -> _Refiner:
+    return _Refiner()
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -397,6 +480,7 @@ def _downloads(plan: Plan, problem: Problem) -> None:
 
 def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy: Policy) -> None:
     """Hosts and cost against CPU overcommit and N+k, from ``planner.sweep`` (made on demand)."""
+    policy = policy.model_copy(update={"time_limit_s": min(policy.time_limit_s, SWEEP_S)})
     st.markdown(
         "Hosts and total cost as the **CPU overcommit** and **N+k** vary, everything else as "
         f"set in the sidebar. Each point is a full plan (solver limit {policy.time_limit_s:g} s "
@@ -444,6 +528,13 @@ def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy:
             store.pop(next(iter(store)))
         store[key] = (cpu, ha)
     cpu, ha = store[key]
+    points = pd.concat([cpu, ha])
+    proven = int((points["status"] == "optimal").sum())
+    worst = float(points["gap"].max())
+    st.caption(
+        f"{proven} of {len(points)} points are proven optimal"
+        + ("." if proven == len(points) else f"; the others are within {worst:.1%} of a bound.")
+    )
     st.subheader("CPU overcommit")
     views.sensitivity_charts(
         cpu, "cpu_overcommit", "CPU overcommit (vCPU per core)", policy.cpu_overcommit, 0.5
@@ -481,14 +572,18 @@ def _page() -> None:
         return
     with head:
         context = st.container()
+        catalog_json, policy_json = catalog.model_dump_json(), policy.model_dump_json()
+        full_key = hashlib.sha256(f"{source.key}|{catalog_json}|{policy_json}".encode()).hexdigest()
+        quick = policy.model_copy(update={"time_limit_s": min(QUICK_S, policy.time_limit_s)})
         try:
-            with st.spinner(
-                f"Planning {len(inventory.vms):,} VMs (solver limit {policy.time_limit_s:g} s)…",
-                show_time=True,
-            ):
-                problem, plan = _plan(
-                    source.key, inventory, catalog.model_dump_json(), policy.model_dump_json()
-                )
+            refined = _refiner().result(full_key)
+            if refined is None:
+                with st.spinner(f"Planning {len(inventory.vms):,} VMs…", show_time=True):
+                    problem, plan = _plan(
+                        source.key, inventory, catalog_json, quick.model_dump_json()
+                    )
+            else:
+                problem, plan = refined
         except InputError as exc:
             views.bad_input(f"{inventory.source} does not fit the catalog", exc)
             return
@@ -502,7 +597,13 @@ def _page() -> None:
             f"<small>{views.policy_line(policy)}</small>",
             unsafe_allow_html=True,
         )
-        views.kpis(plan, problem)
+        if refined is None and plan.status in ("feasible", "partial") and quick != policy:
+            _refiner().submit(
+                full_key, inventory, catalog, policy, st.session_state.get("shown", plan)
+            )
+            _settling(full_key, policy.time_limit_s)
+        st.session_state["shown"] = plan
+        views.kpis(plan, problem, settled=refined is not None or quick == policy)
         _downloads(plan, problem)
 
     # Only the open tab is drawn (the tabs rerun the script when switched): a re-plan then
@@ -526,6 +627,21 @@ def _page() -> None:
     with tabs[ASSUMPTIONS]:
         if _is_open(tabs[ASSUMPTIONS]):
             views.assumptions(problem, catalog)
+
+
+@st.fragment(run_every=1.0)
+def _settling(key: str, limit: float) -> None:
+    """While the full plan is made in the background: say so, and show it when it is done."""
+    refiner = _refiner()
+    if refiner.result(key) is not None:
+        st.rerun(scope="app")
+    seconds = refiner.running(key)
+    if seconds is not None:
+        st.info(
+            f"Improving in the background… {seconds:.0f} s of at most {limit:g} s. The figures "
+            "below are a quick first plan; they update when the full plan is ready.",
+            icon=":material/autorenew:",
+        )
 
 
 def _is_open(tab: Any) -> bool:

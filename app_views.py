@@ -158,8 +158,11 @@ def bad_input(title: str, exc: InputError) -> None:
 # --------------------------------------------------------------------------- KPIs
 
 
-def kpis(plan: Plan, problem: Problem) -> None:
-    """The headline numbers in two rows of four, each with its unit and a comparison."""
+def kpis(plan: Plan, problem: Problem, settled: bool = True) -> None:
+    """The headline numbers in two rows of four, each with its unit and a comparison.
+
+    ``settled`` is False while a better plan is still being made in the background.
+    """
     c = compare(plan, problem)
     policy = problem.policy
     years = policy.horizon_years
@@ -205,7 +208,7 @@ def kpis(plan: Plan, problem: Problem) -> None:
     elif plan.status == "partial":
         quality, note = "Partial", "VMs left out or spares missing"
     else:
-        quality = f"Gap {plan.gap:.1%}"
+        quality = f"Gap {plan.gap:.1%}" if settled else f"Improving… gap {plan.gap:.1%}"
         what = "cost" if plan.objective == "cost" else "host count"
         note = f"to the {what} lower bound"
     row1[3].metric(
@@ -256,11 +259,11 @@ def kpis(plan: Plan, problem: Problem) -> None:
         border=True,
         help="Rack units of the hosts, spares included.",
     )
-    if plan.status == "feasible":
+    if plan.status == "feasible" and settled:
         st.caption(
-            f"Not proven optimal: the solver stops after {policy.time_limit_s:g} s so that "
-            "what-ifs answer at once. For the plan you hand over, raise Advanced › Solver "
-            "time limit in the sidebar; the gap says how much a better plan could still save."
+            f"Not proven optimal within the solver limit of {policy.time_limit_s:g} s. Raise "
+            "Advanced › Solver time limit in the sidebar to search longer; the gap says how "
+            "much a better plan could still save."
         )
 
 

@@ -9,11 +9,14 @@ A what-if is the same call with a copied policy: ``policy.model_copy(update={...
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.sizing import build_problem
 from planner.solve import Progress, solve
 
-__all__ = ["run"]
+__all__ = ["run", "run_to_file"]
 
 
 def run(
@@ -21,12 +24,29 @@ def run(
     catalog: Catalog,
     policy: Policy,
     progress: Progress | None = None,
+    warm: Plan | None = None,
 ) -> tuple[Problem, Plan]:
     """Size ``inventory`` under ``policy`` and plan it; the plan is verified.
+
+    ``warm``: a plan of a nearby scenario to start the search from (see ``solve``).
 
     Raises:
         InputError: the inventory or the policy does not fit the catalog (unknown licence
             tag, unknown hypervisor profile, no usable host model).
     """
     problem = build_problem(inventory, catalog, policy)
-    return problem, solve(problem, progress)
+    return problem, solve(problem, progress, warm)
+
+
+def run_to_file(
+    path: Path, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan | None = None
+) -> None:
+    """``run``, for a plan made in another process: pickles ``(problem, plan)`` to ``path``.
+
+    The app refines its quick answer this way in the background; the file appears whole
+    (written aside, then renamed), so a reader never sees half of it.
+    """
+    result = run(inventory, catalog, policy, warm=warm)
+    part = path.with_suffix(".part")
+    part.write_bytes(pickle.dumps(result))
+    part.replace(path)

@@ -26,7 +26,7 @@ from planner.packing import HostBin, Packing, bin_licences, packing_objective
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
 from planner.verify import verify
 
-__all__ = ["Progress", "SolveProgress", "assemble", "plan_status", "solve"]
+__all__ = ["Progress", "SolveProgress", "assemble", "plan_status", "solve", "warm_packing"]
 
 CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
 SMALL_COST_WORK = 5.0  # CP-SAT deterministic time for the exact cost model of small estates
@@ -46,8 +46,11 @@ class SolveProgress:
 Progress = Callable[[SolveProgress], None]
 
 
-def solve(problem: Problem, progress: Progress | None = None) -> Plan:
+def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None = None) -> Plan:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
+
+    ``warm`` is a plan of a nearby scenario (the app's previous setting): where its
+    placement is valid for ``problem`` and better than first fit, the search starts from it.
 
     First-fit decreasing gives a plan at once. Where it leaves VMs out (``max_count`` caps),
     an exact model places them or proves that no plan can (``feasibility``). Unless the plan
@@ -65,6 +68,11 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
     if failed:
         packing, failed, capped_proof = _place_capped(problem, packing, failed)
     active_value = packing_objective(problem, packing)[0]
+    start_from = warm_packing(warm, problem) if warm is not None else None
+    if start_from is not None and (
+        failed or packing_objective(problem, start_from)[0] < active_value
+    ):
+        packing, failed, active_value = start_from, {}, packing_objective(problem, start_from)[0]
     cheap = _active_bound(problem, bounds)
     if progress:
         progress(SolveProgress("first-fit decreasing", active_value, cheap, _since(start)))
@@ -105,6 +113,45 @@ def solve(problem: Problem, progress: Progress | None = None) -> Plan:
             bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
         )
     return assemble(problem, packing, failed, bounds, engine, start, capped_proof)
+
+
+def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
+    """``plan``'s placement as a packing of ``problem``, or None where it breaks a rule.
+
+    Every VM of ``problem`` must be on an active host of ``plan`` whose model is still in
+    the catalog; each host must hold its VMs under ``problem``'s capacities, run only VMs of
+    one partition, keep anti-affinity groups apart, and ``max_count`` must hold.
+    """
+    index = {v.name: i for i, v in enumerate(problem.vms)}
+    part_of = {i: p for p, part in enumerate(problem.partitions) for i in part.vms}
+    type_of = {t.model.model: t.index for t in problem.host_types}
+    bins: list[HostBin] = []
+    for h in plan.active_hosts:
+        t = type_of.get(h.model)
+        vms = [index.get(n) for n in h.vms]
+        if t is None or any(i is None for i in vms):
+            return None
+        members = sorted(i for i in vms if i is not None)
+        sized = [problem.vms[i] for i in members]
+        ht = problem.host_types[t]
+        groups = [v.group for v in sized if v.group]
+        if (
+            len({part_of[i] for i in members}) != 1
+            or sum(v.cpu_m for v in sized) > ht.cpu_cap_m
+            or sum(v.mem_mib for v in sized) > ht.mem_cap_mib
+            or len(sized) > ht.vm_cap
+            or any(t not in v.fits for v in sized)
+            or len(groups) != len(set(groups))
+        ):
+            return None
+        bins.append(HostBin(part_of[members[0]], t, tuple(members)))
+    counts = Counter(b.type_index for b in bins)
+    if sum(len(b.vms) for b in bins) != len(problem.vms) or any(
+        t.model.max_count is not None and counts[t.index] > t.model.max_count
+        for t in problem.host_types
+    ):
+        return None
+    return tuple(bins)
 
 
 def _place_capped(
