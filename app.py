@@ -83,8 +83,12 @@ FORMATS: dict[str | None, str] = {
     "liveoptics": "Live Optics export (VMs)",
 }
 HYPERVISORS = {
-    "type1": "Type 1: bare metal (ESXi, Hyper-V, KVM)",
-    "type2": "Type 2: hosted (Workstation, VirtualBox)",
+    "vsphere": "VMware vSphere (VVF per core)",
+    "hyper-v": "Microsoft Hyper-V (Windows Server on the host)",
+    "kvm": "KVM / libvirt (no licence)",
+    "proxmox": "Proxmox VE (subscription per socket)",
+    "nutanix-ahv": "Nutanix AHV (NCI per core)",
+    "type2": "Type 2: hosted, no HA (Workstation, VirtualBox)",
     "none": "None: pure packing, no overhead",
 }
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
+from planner.clusters import cluster_count, cluster_limit, spares_needed
 from planner.models import HostType, Partition, Problem, SizedVM
 from planner.tolerances import lp_bound
 
@@ -180,6 +181,24 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
     return max(0.0, lp_bound(float(objective.Value())))
 
 
+def _licence_floor(problem: Problem, part: Partition) -> float:
+    """The least a host of any model pays to hold one grant of every tag the partition runs."""
+    years = problem.policy.horizon_years
+    tags = {tag for i in part.vms for tag in problem.vms[i].tags}
+    return sum(
+        min(
+            (
+                lic.cost(t.model, 1, years)
+                for lic in problem.catalog.licences
+                if lic.applies_to == "tagged" and lic.tag == tag
+                for t in problem.host_types
+            ),
+            default=0.0,
+        )
+        for tag in tags
+    )
+
+
 def spare_candidates(problem: Problem, part: Partition) -> list[int]:
     """Host types that could serve as the partition's spare: each runs every one of its VMs."""
     fits = [set(problem.vms[i].fits) for i in part.vms]
@@ -207,6 +226,8 @@ def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
 def lower_bounds(problem: Problem) -> Bounds:
     """Lower bounds on hosts (spares included) and cost for ``problem``."""
     k = problem.policy.ha_host_failures
+    limit = cluster_limit(problem.profile, problem.policy)
+    cheapest_host = min(t.fixed_cost for t in problem.host_types)
     hosts: list[int] = []
     rules: list[str] = []
     cost = spare_cost = joint = 0.0
@@ -223,6 +244,16 @@ def lower_bounds(problem: Problem) -> Bounds:
             joint += active
             part_spares.append(0.0)
             continue
+        # A partition may become several clusters (at most `limit` hosts each, spares
+        # included), each with k spares of its own, carrying only its own tags: then the
+        # spares cost at least k x clusters hosts and k grants of every tag.
+        clusters = cluster_count(n, limit, k)
+        split = k * max(2, clusters) * cheapest_host + k * _licence_floor(problem, part)
+        if clusters > 1:
+            part_spares.append(split)
+            spare_cost += split
+            joint += active + split
+            continue
         # Every plan picks some model s for the partition's spares (one that runs all its
         # VMs), and then no active host may hold more than s can take over: so the plan
         # costs at least k x floor(s) + (the active bound with capacities capped at s).
@@ -230,8 +261,7 @@ def lower_bounds(problem: Problem) -> Bounds:
             s: spare_floor(problem, part, problem.host_types[s])
             for s in spare_candidates(problem, part)
         }
-        part_spares.append(k * min(floors.values(), default=0.0))
-        spare_cost += part_spares[-1]
+        single = k * min(floors.values(), default=0.0)
         best = math.inf
         for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
             if k * floor + active >= best:
@@ -240,8 +270,13 @@ def lower_bounds(problem: Problem) -> Bounds:
             cap = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
             capped = _partition_cost(problem, part, _partition_hosts(problem, part, cap)[0], cap)
             best = min(best, k * floor + max(active, capped))
-        joint += best if math.isfinite(best) else active
-    spares = k * sum(1 for n in hosts if n)
+        best = best if math.isfinite(best) else active
+        if len(part.vms) > limit - k:  # more active hosts than the bound could split it
+            single, best = min(single, split), min(best, active + split)
+        part_spares.append(single)
+        spare_cost += single
+        joint += best
+    spares = sum(spares_needed(n, limit, k) for n in hosts)
     return Bounds(
         hosts=sum(hosts) + spares,
         cost=cost + spare_cost,

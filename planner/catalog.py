@@ -3,6 +3,7 @@
     load_hosts       hosts.csv        -> tuple[HostModel, ...]
     load_licences    licenses.csv     -> tuple[Licence, ...]
     load_profiles    hypervisors.csv  -> dict[str, HypervisorProfile]
+    find_profile     a profile by name, old names (``type1`` = ``vsphere``) included
     load_catalog     the three at once (the bundled files in ``data/`` by default) -> Catalog
 
     hosts_frame / hosts_from_frame, licences_frame / licences_from_frame
@@ -37,6 +38,8 @@ from planner.sheets import Row, Source, cell_text, overflow_issue, read_sheet
 
 __all__ = [
     "DATA_DIR",
+    "PROFILE_ALIASES",
+    "find_profile",
     "hosts_frame",
     "hosts_from_frame",
     "licences_frame",
@@ -131,6 +134,7 @@ _PROFILES = _Table(
     columns=(
         _Col("name", "text", required=True),
         _Col("description", "text"),
+        _Col("type", "int"),
         _Col("reserved_cores", "float"),
         _Col("reserved_memory_gib", "float"),
         _Col("vm_memory_overhead_mib", "float"),
@@ -139,12 +143,32 @@ _PROFILES = _Table(
         _Col("max_vms_per_host", "int"),
         _Col("max_vcpus_per_core", "float"),
         _Col("max_vcpus_per_vm", "int"),
-        _Col("pays_hypervisor_licence", "bool"),
+        _Col("max_hosts_per_cluster", "int"),
+        _Col("licence_family", "text"),
+        _Col("pays_hypervisor_licence", "bool"),  # legacy: true = every all_hosts licence
     ),
     key="name",
     may_be_empty=False,
-    aliases={"pays_hypervisor_license": "pays_hypervisor_licence"},
+    aliases={
+        "pays_hypervisor_license": "pays_hypervisor_licence",
+        "license_family": "licence_family",
+        "max_cluster_hosts": "max_hosts_per_cluster",
+    },
 )
+
+PROFILE_ALIASES: Mapping[str, str] = {"type1": "vsphere"}
+"""Old profile names still accepted in a policy: ``type1`` was the bundled bare-metal profile."""
+
+
+def find_profile(profiles: Mapping[str, HypervisorProfile], name: str) -> HypervisorProfile | None:
+    """The profile called ``name``, or None; ``type1`` and ``vsphere`` stand for each other,
+    so old policies run on the new catalog and the new default on an old catalog."""
+    if name in profiles:
+        return profiles[name]
+    for old, new in PROFILE_ALIASES.items():
+        if name in (old, new):
+            return profiles.get(new if name == old else old)
+    return None
 
 
 # --------------------------------------------------------------------------- public API

@@ -148,16 +148,40 @@ def tag_licences(
 
 
 def hypervisor_licences(
-    model: HostModel, licences: Iterable[Licence], years: float
+    model: HostModel,
+    licences: Iterable[Licence],
+    years: float,
+    family: str = "*",
+    tag_counts: Mapping[str, int] | None = None,
 ) -> tuple[LicenceUse, ...]:
-    """The hypervisor's own licences for one host: the cheapest of each ``all_hosts`` family."""
+    """The hypervisor's own licences for one host (the profile's ``licence_family``).
+
+    ``all_hosts`` rows of the family: the cheapest, on every host. Rows of the family that
+    license tagged guests are the host's operating system (Windows Server under Hyper-V):
+    a host running guests of that tag already holds the grant that covers its own OS, so
+    only a host without such guests (``tag_counts``) pays one grant for itself. ``*`` (a
+    profile without a family, or a legacy ``pays_hypervisor_licence = true``): the cheapest
+    ``all_hosts`` row of any family, one hypervisor per host; empty: none.
+    """
+    if not family:
+        return ()
+    rules = tuple(licences)
     best: dict[str, LicenceUse] = {}
-    for lic in licences:
-        if lic.applies_to != "all_hosts":
+    for lic in rules:
+        if lic.applies_to != "all_hosts" or family not in ("*", lic.family):
             continue
         use = _use(lic, model, 0, years)
-        if lic.family not in best or use.cost < best[lic.family].cost - 1e-9:
-            best[lic.family] = use
+        if family not in best or use.cost < best[family].cost - 1e-9:
+            best[family] = use
+    counts = tag_counts or {}
+    host_os = sorted(
+        {lic.tag for lic in rules if lic.applies_to == "tagged" and lic.family == family}
+    )
+    for tag in host_os:
+        if counts.get(tag, 0) <= 0:
+            own = licence_for_tag(tag, model, 1, rules, years)
+            if own is not None:
+                best[f"{family}:{tag}"] = own
     return tuple(best[f] for f in sorted(best))
 
 

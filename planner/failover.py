@@ -79,16 +79,16 @@ def simulate_failures(problem: Problem, hosts: Sequence[HostPlan]) -> tuple[Fail
     """
     by_name = {v.name: v for v in problem.vms}
     rooms = [_room(problem, h, by_name) for h in hosts]
-    peers: dict[str, list[int]] = defaultdict(list)
+    peers: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, h in enumerate(hosts):
-        peers[h.partition].append(i)
+        peers[h.partition, h.cluster].append(i)  # VMs restart within their own cluster
     # A list sorted by the heap key is a valid heap: sort each partition once.
     ordered = {part: sorted(_key(rooms[i], i) for i in members) for part, members in peers.items()}
     checks = []
     for index, failed in enumerate(hosts):
         if failed.role != "active":
             continue
-        heap = [k for k in ordered[failed.partition] if k[3] != index]
+        heap = [k for k in ordered[failed.partition, failed.cluster] if k[3] != index]
         changed: dict[int, _Room] = {}
         stranded = []
         for v in sorted(

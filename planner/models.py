@@ -172,7 +172,7 @@ class Licence(_Frozen):
     name: str = Field(min_length=1)
     family: str = Field(min_length=1)
     tag: str = ""  # VMs with this tag need it; empty for applies_to = all_hosts
-    unit: Literal["core", "socket_pair", "host", "vm"]
+    unit: Literal["core", "socket", "socket_pair", "host", "vm"]
     price: float = Field(ge=0)
     period: Literal["once", "year"] = "once"
     min_cores_per_socket: int = Field(default=0, ge=0)
@@ -197,6 +197,8 @@ class Licence(_Frozen):
         """How many priced units one grant of this licence needs on ``host``."""
         if self.unit == "core":
             return self.billable_cores(host)
+        if self.unit == "socket":
+            return host.sockets
         if self.unit == "socket_pair":
             return (host.sockets + 1) // 2
         if self.unit == "host":
@@ -228,10 +230,19 @@ class Licence(_Frozen):
 
 
 class HypervisorProfile(_Frozen):
-    """Overheads and limits of a kind of hypervisor (type 1, type 2, or none)."""
+    """A hypervisor product (vSphere, Hyper-V, KVM ...): its overheads, limits and licence.
+
+    ``licence_family`` names the licence rows (``licenses.csv``, column ``family``) the
+    hypervisor itself needs on every host: rows with ``applies_to = all_hosts`` are paid per
+    host (VMware VVF); rows that license tagged guests are the host's own operating system
+    (Windows Server under Hyper-V): each host holds at least one grant, which also covers its
+    guests of that tag. ``none`` or empty: no hypervisor licence. ``*`` (the default, and what a
+    legacy ``pays_hypervisor_licence = true`` reads as): the cheapest ``all_hosts`` row.
+    """
 
     name: str
     description: str = ""
+    type: Literal[1, 2] = 1  # 1: bare metal, with HA clusters; 2: hosted, no HA
     reserved_cores: float = Field(default=0.0, ge=0)
     reserved_memory_gib: float = Field(default=0.0, ge=0)
     vm_memory_overhead_mib: float = Field(default=0.0, ge=0)
@@ -240,7 +251,27 @@ class HypervisorProfile(_Frozen):
     max_vms_per_host: int = Field(default=1024, ge=1)
     max_vcpus_per_core: float = Field(default=32.0, gt=0)
     max_vcpus_per_vm: int = Field(default=768, ge=1)
-    pays_hypervisor_licence: bool = True  # licences with applies_to = all_hosts
+    max_hosts_per_cluster: int = Field(default=100000, ge=1)
+    licence_family: str = "*"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_boolean(cls, data: object) -> object:
+        # Profiles written before licence_family said pays_hypervisor_licence = true/false.
+        if not isinstance(data, dict):
+            return data
+        d = dict(data)
+        if "pays_hypervisor_licence" in d:
+            pays = d.pop("pays_hypervisor_licence")
+            d.setdefault("licence_family", "*" if pays else "")
+        if str(d.get("licence_family", "")).strip().lower() == "none":
+            d["licence_family"] = ""  # the catalog's way of saying "no hypervisor licence"
+        return d
+
+    @property
+    def pays_hypervisor_licence(self) -> bool:
+        """Whether any hypervisor licence is paid per host."""
+        return bool(self.licence_family)
 
 
 class Catalog(_Frozen):
@@ -255,7 +286,7 @@ class Catalog(_Frozen):
 class Policy(_Frozen):
     """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``."""
 
-    hypervisor: str = "type1"
+    hypervisor: str = "vsphere"  # a profile name; "type1" is read as "vsphere"
     cpu_overcommit: float = Field(default=4.0, gt=0)
     memory_overcommit: float = Field(default=1.0, gt=0)
     max_utilization: float = Field(default=0.8, gt=0, le=1)
@@ -281,6 +312,8 @@ class Policy(_Frozen):
     rack_unit_per_year: float = Field(default=0.0, ge=0)
     ops_per_host_year: float = Field(default=860.0, ge=0)  # each physical server
     ops_per_vm_year: float = Field(default=1690.0, ge=0)  # each workload (VM or OS instance)
+    clusters: Literal["keep", "merge"] = "keep"  # merge: the inventory's clusters as one pool
+    max_cluster_hosts: int | None = Field(default=None, ge=1)  # None: the profile's maximum
     time_limit_s: float = Field(default=30.0, gt=0)
     workers: int = Field(default=2, ge=1)
     seed: int = 0
@@ -441,6 +474,7 @@ class HostPlan(_Frozen):
     type_index: int
     partition: str
     role: Literal["active", "spare"]
+    cluster: str = ""  # the cluster the host is built into (a partition may need several)
     vms: tuple[str, ...]
     cpu_used_m: int
     cpu_cap_m: int

@@ -41,7 +41,7 @@ def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
         tuple(sorted(counts.items())),
         problem.catalog.licences,
         problem.policy.horizon_years,
-        problem.profile.pays_hypervisor_licence,
+        problem.profile.licence_family,
     )
 
 
@@ -51,13 +51,11 @@ def _licences(
     counts: tuple[tuple[str, int], ...],
     licences: tuple[Licence, ...],
     years: float,
-    hypervisor: bool,
+    family: str,
 ) -> tuple[LicenceUse, ...]:
     # Hosts of one plan repeat the same few (model, tag counts): price each combination once.
     uses = tag_licences(model, dict(counts), licences, years)
-    if hypervisor:
-        uses += hypervisor_licences(model, licences, years)
-    return uses
+    return uses + hypervisor_licences(model, licences, years, family, dict(counts))
 
 
 def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:

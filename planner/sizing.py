@@ -16,12 +16,18 @@ Per host model (profile reservations r, ceiling u = max_utilization):
 
 A VM that fits no model, or that the policy excludes, is kept as ``Unplaced`` with the
 reason; nothing is dropped.
+
+Clusters: ``clusters = keep`` plans each inventory cluster apart; ``merge`` plans the
+estate as one pool (zones, anti-affinity groups and licence islands still apply). A type-2
+profile has no HA, so the problem carries ``ha_host_failures = 0`` and a note says so.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from planner.catalog import find_profile
+from planner.clusters import cluster_limit
 from planner.costs import energy_cost, hypervisor_licences, server_running_cost
 from planner.errors import InputError, InputIssue
 from planner.models import (
@@ -54,10 +60,12 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
     """Size every VM and host model under ``policy``.
 
     Raises:
-        InputError: the policy names an unknown hypervisor profile, a VM carries a licence
-            tag that no licence in the catalog has, or the catalog has no usable host model.
+        InputError: the policy names an unknown hypervisor profile or a cluster size the
+            profile does not allow, the profile names a licence family the catalog lacks,
+            a VM carries a licence tag that no licence in the catalog has, or the catalog
+            has no usable host model.
     """
-    profile = catalog.profiles.get(policy.hypervisor)
+    profile = find_profile(catalog.profiles, policy.hypervisor)
     if profile is None:
         raise InputError.single(
             "policy",
@@ -65,7 +73,17 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
             column="hypervisor",
             value=policy.hypervisor,
         )
-    vms_tags, notes = check_licence_tags(inventory, catalog)
+    _check_profile(profile, policy, catalog)
+    notes: list[str] = []
+    if profile.type == 2 and policy.ha_host_failures:
+        notes.append(
+            f"{profile.name} is a type-2 (hosted) hypervisor: it has no HA and restarts "
+            f"nothing when a host fails, so no N+{policy.ha_host_failures} spare hosts are "
+            "planned (ha_host_failures taken as 0)"
+        )
+        policy = policy.model_copy(update={"ha_host_failures": 0})
+    vms_tags, tag_notes = check_licence_tags(inventory, catalog)
+    notes += tag_notes
 
     types: list[HostType] = []
     for model in catalog.hosts:
@@ -109,7 +127,15 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
             f"{no_util} VMs have no utilization figures; they are sized by their allocation"
         )
 
-    partitions, part_notes = _partitions(sized, catalog)
+    if policy.clusters == "merge":
+        sources = len({vm.cluster for vm in sized})
+        sized = [vm.model_copy(update={"cluster": ""}) for vm in sized]
+        if sources > 1:
+            notes.append(
+                f"clusters = merge: the VMs of {sources} inventory clusters are planned as "
+                "one pool (zones, anti-affinity groups and licence islands still apply)"
+            )
+    partitions, part_notes = _partitions(sized, catalog, policy.clusters == "merge")
     return Problem(
         inventory=inventory,
         policy=policy,
@@ -121,6 +147,43 @@ def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Pro
         unplaced=tuple(unplaced),
         notes=tuple(notes + part_notes),
     )
+
+
+def _check_profile(profile: HypervisorProfile, policy: Policy, catalog: Catalog) -> None:
+    """The profile's licence family exists; the cluster size leaves room beside the spares.
+
+    Raises:
+        InputError: naming the file, the column and the value.
+    """
+    family = profile.licence_family
+    if family not in ("", "*") and not any(lic.family == family for lic in catalog.licences):
+        known = ", ".join(sorted({lic.family for lic in catalog.licences})) or "none"
+        raise InputError.single(
+            catalog.sources.get("profiles", "hypervisors.csv"),
+            f"profile '{profile.name}' names a licence family that no row of the licence "
+            f"catalog has (families: {known}); write none to price no hypervisor licence",
+            column="licence_family",
+            value=family,
+        )
+    cap = policy.max_cluster_hosts
+    if cap is not None and cap > profile.max_hosts_per_cluster:
+        raise InputError.single(
+            "policy",
+            f"exceeds the {profile.name} profile's maximum of {profile.max_hosts_per_cluster} "
+            "hosts per cluster; max_cluster_hosts may only lower it",
+            column="max_cluster_hosts",
+            value=str(cap),
+        )
+    k = policy.ha_host_failures if profile.type == 1 else 0
+    if cluster_limit(profile, policy) <= k:
+        raise InputError.single(
+            "policy",
+            f"a cluster of at most {cluster_limit(profile, policy)} hosts has no room for a "
+            f"VM host beside its N+{k} spares; raise max_cluster_hosts or lower "
+            "ha_host_failures",
+            column="max_cluster_hosts",
+            value=str(cluster_limit(profile, policy)),
+        )
 
 
 def check_licence_tags(
@@ -174,10 +237,14 @@ def host_type(
     usable_cores = max(0.0, model.cores - profile.reserved_cores) * policy.max_utilization
     ratio = min(policy.cpu_overcommit, profile.max_vcpus_per_core)
     usable_mem = max(0.0, model.memory_gib - profile.reserved_memory_gib) * policy.max_utilization
-    hyp = (
-        sum(u.cost for u in hypervisor_licences(model, catalog.licences, policy.horizon_years))
-        if profile.pays_hypervisor_licence
-        else 0.0
+    # Only the per-host rows are fixed: a host-OS grant (Hyper-V's Windows Server) is owed
+    # only where no guest of its tag runs, and is priced with the host's VMs.
+    hyp = sum(
+        u.cost
+        for u in hypervisor_licences(
+            model, catalog.licences, policy.horizon_years, profile.licence_family
+        )
+        if not u.tag
     )
     idle = energy_cost(model, 0.0, policy)
     return HostType(
@@ -297,8 +364,12 @@ def _why_unfit(
     return "; ".join(reasons)
 
 
-def _partitions(vms: list[SizedVM], catalog: Catalog) -> tuple[tuple[Partition, ...], list[str]]:
+def _partitions(
+    vms: list[SizedVM], catalog: Catalog, merged: bool = False
+) -> tuple[tuple[Partition, ...], list[str]]:
     """Group VMs that may share hosts: same cluster, same zone, same licence island.
+
+    ``merged``: the inventory's clusters are one pool (their VMs carry no cluster name).
 
     A VM whose licence is cluster-scoped (Oracle on soft partitioning) makes every host of
     its cluster billable; planning such VMs on hosts of their own keeps that licence off
@@ -314,12 +385,13 @@ def _partitions(vms: list[SizedVM], catalog: Catalog) -> tuple[tuple[Partition, 
     notes = []
     parts = []
     for (cluster, zone, island), members in sorted(groups.items()):
-        label = " / ".join(x for x in (cluster or "(no cluster)", zone or "(no zone)") if x)
+        pool = "all clusters" if merged else (cluster or "(no cluster)")
+        label = " / ".join(x for x in (pool, zone or "(no zone)") if x)
         if island:
             label += f" / {island} island"
             notes.append(
                 f"{len(members)} VMs with the cluster-scoped licence '{island}' in "
-                f"{cluster or '(no cluster)'} are planned on dedicated licensed hosts, so "
+                f"{pool} are planned on dedicated licensed hosts, so "
                 "the licence does not extend to the rest of the cluster"
             )
         parts.append(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from planner.bounds import Bounds, lower_bounds, spare_candidates
+from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences, watts, workload_cost
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
@@ -29,7 +30,7 @@ from planner.verify import verify
 __all__ = ["Progress", "SolveProgress", "assemble", "plan_status", "solve", "warm_packing"]
 
 CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
-SMALL_COST_WORK = 5.0  # CP-SAT deterministic time for the exact cost model of small estates
+SMALL_COST_WORK = 1.0  # CP-SAT deterministic time for the exact cost model of small estates
 SMALL_COST_MAX_VMS = MAX_VMS  # partitions up to this size get the exact cost model
 
 
@@ -80,10 +81,20 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
     # Small partitions (cost objective): the exact CP-SAT model, spares included; the
     # engine then works on the others only.
     small = [] if failed else _small_cost_partitions(problem)
-    small_bound = 0.0
+    small_bound, k = 0.0, 0
     if small and not meets_bound(active_value, cheap):
-        k = problem.policy.ha_host_failures
-        exact = assign_cost(problem, small, packing, SMALL_COST_WORK, spares=k)
+        # Spares join the model only where no max_count caps a model (capped models may
+        # leave the spares of mixed models, which the model does not weigh).
+        capped = any(t.model.max_count is not None for t in problem.host_types)
+        k = 0 if capped else problem.policy.ha_host_failures
+        exact = assign_cost(
+            problem,
+            small,
+            packing,
+            SMALL_COST_WORK,
+            spares=k,
+            wall=0.5 * problem.policy.time_limit_s,
+        )
         if exact is None:
             small = []
         else:
@@ -128,7 +139,7 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
     if small:
         # Small partitions: the CP-SAT bound (spares included); large ones: the engine's
         # bound on their active hosts plus their spares' floor.
-        spare_floor = sum(bounds.partition_spare_cost[p] for p in large)
+        spare_floor = sum(bounds.partition_spare_cost[p] for p in (large if k else large + small))
         bounds = replace(
             bounds, joint_cost=max(bounds.joint_cost, small_bound + large_bound + spare_floor)
         )
@@ -285,7 +296,7 @@ def assemble(
     """
     notes = list(problem.notes)
     active = _host_plans(problem, packing)
-    spares, spare_notes = _spares(problem, packing, len(active))
+    active, spares, spare_notes = plan_clusters(problem, packing, active, _spares)
     notes += spare_notes
     hosts = tuple(active + spares)
     notes += _island_notes(problem, hosts, bounds)
@@ -520,8 +531,9 @@ def _spare(
     t = problem.host_types[t_index]
     years = problem.policy.horizon_years
     licences = tag_licences(t.model, peak, problem.catalog.licences, years)
-    if problem.profile.pays_hypervisor_licence:
-        licences += hypervisor_licences(t.model, problem.catalog.licences, years)
+    licences += hypervisor_licences(
+        t.model, problem.catalog.licences, years, problem.profile.licence_family, peak
+    )
     return HostPlan(
         id=host_id,
         model=t.model.model,

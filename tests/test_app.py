@@ -121,17 +121,17 @@ def test_moving_a_slider_replans_and_changes_the_kpis(sample_app: AppTest) -> No
 
 
 def test_hypervisor_and_objective_controls_replan(sample_app: AppTest) -> None:
-    """Type 2 and the host-count objective are accepted and still give a plan."""
+    """Hyper-V and the host-count objective are accepted and still give a plan."""
     at = sample_app
-    at.radio(key="hypervisor").set_value("type2")
+    at.radio(key="hypervisor").set_value("hyper-v")
     at.radio(key="objective").set_value("hosts")
     at.slider(key="ha_host_failures").set_value(2)
     at.run()
     _clean(at)
     assert not at.error
-    assert "hypervisor **type2**" in at.markdown[1].value
+    assert "hypervisor **hyper-v**" in at.markdown[1].value
     assert "(N+2)" in at.metric[0].delta
-    at.radio(key="hypervisor").set_value("type1")
+    at.radio(key="hypervisor").set_value("vsphere")
     at.radio(key="objective").set_value("cost")
     at.slider(key="ha_host_failures").set_value(1)
     at.run()

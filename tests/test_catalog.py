@@ -63,8 +63,16 @@ def test_bundled_catalog_loads_with_its_sources(bundled: catalog.Catalog) -> Non
     assert len(bundled.hosts) == 9
     assert sum(h.dedicated_only for h in bundled.hosts) == 4
     assert {h.sockets for h in bundled.hosts} == {1, 2}
-    assert len(bundled.licences) == 7
-    assert set(bundled.profiles) == {"type1", "type2", "none"}
+    assert len(bundled.licences) == 10
+    assert set(bundled.profiles) == {
+        "vsphere",
+        "hyper-v",
+        "kvm",
+        "proxmox",
+        "nutanix-ahv",
+        "type2",
+        "none",
+    }
     assert bundled.sources == {
         "hosts": "hosts.csv (bundled)",
         "licences": "licenses.csv (bundled)",
@@ -92,10 +100,11 @@ def test_bundled_host_figures_follow_the_documented_method(bundled: catalog.Cata
 
 
 def test_bundled_profiles_hold_the_documented_values(bundled: catalog.Catalog) -> None:
-    """type1 carries the published limits, none is pure packing, only type1 pays VVF."""
-    t1, t2, none = (bundled.profiles[n] for n in ("type1", "type2", "none"))
+    """vsphere carries the published limits, none is pure packing, type2 pays no licence."""
+    t1, t2, none = (bundled.profiles[n] for n in ("vsphere", "type2", "none"))
     assert (t1.max_vms_per_host, t1.max_vcpus_per_core, t1.max_vcpus_per_vm) == (1024, 32, 768)
-    assert t1.pays_hypervisor_licence and not t2.pays_hypervisor_licence
+    assert (t1.max_hosts_per_cluster, t1.licence_family, t1.type) == (96, "vmware", 1)
+    assert (t2.type, t2.licence_family) == (2, "")
     assert t2.cpu_efficiency < t1.cpu_efficiency < none.cpu_efficiency == 1
     assert t2.reserved_memory_gib > t1.reserved_memory_gib
     assert none.reserved_cores == none.reserved_memory_gib == 0
@@ -105,7 +114,7 @@ def test_bundled_profiles_hold_the_documented_values(bundled: catalog.Catalog) -
 
 def test_type1_overhead_covers_the_published_vsphere_table(bundled: catalog.Catalog) -> None:
     """50 MiB + 1 % is at least the vSphere 6.5 per-VM overhead for each published size."""
-    t1 = bundled.profiles["type1"]
+    t1 = bundled.profiles["vsphere"]
     for memory_gib, published_mb in ((1, 25.9), (4, 60.7), (16, 168.6)):
         overhead = t1.vm_memory_overhead_mib + memory_gib * 1024 * t1.vm_memory_overhead_pct / 100
         assert overhead >= published_mb
@@ -496,7 +505,7 @@ def test_every_sample_vm_fits_the_largest_bundled_host(
     sample: pd.DataFrame, bundled: catalog.Catalog
 ) -> None:
     """With type1 overheads, max_utilization 0.8 and no CPU overcommit, each VM fits alone."""
-    t1, policy = bundled.profiles["type1"], Policy(max_utilization=0.8, cpu_overcommit=1.0)
+    t1, policy = bundled.profiles["vsphere"], Policy(max_utilization=0.8, cpu_overcommit=1.0)
     big = max(bundled.hosts, key=lambda h: (h.cores, h.memory_gib))
     cpu_cap = (big.cores - t1.reserved_cores) * policy.max_utilization
     mem_cap = (big.memory_gib - t1.reserved_memory_gib) * policy.max_utilization

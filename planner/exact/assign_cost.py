@@ -42,20 +42,27 @@ class CostAssignment:
 
 
 def assign_cost(
-    problem: Problem, parts: list[int], incumbent: Packing, work: float, spares: int = 0
+    problem: Problem,
+    parts: list[int],
+    incumbent: Packing,
+    work: float,
+    spares: int = 0,
+    wall: float = 60.0,
 ) -> CostAssignment | None:
     """Solve the cost objective exactly on ``parts`` (each at most ``MAX_VMS`` VMs).
 
-    ``incumbent`` hints the search; ``work`` is CP-SAT's deterministic time, shared out over
-    the partitions. With ``spares`` = k > 0 the partitions' N+k spares are part of the model
-    and of the bound (which then covers active hosts and spares). Returns None when a
-    partition is too large, has no model for its spares, or no plan was found.
+    ``incumbent`` is not used as a hint: it would break the order imposed on identical VMs
+    and slow the search down. ``work`` is CP-SAT's deterministic time, shared out over
+    the partitions; ``wall`` (seconds) is only a safety cap. With ``spares`` = k > 0 the
+    partitions' N+k spares are part of the model and of the bound (which then covers active
+    hosts and spares). Returns None when a partition is too large, has no model for its
+    spares, or no plan was found.
     """
     bins: list[HostBin] = []
     bound, proven = 0.0, True
     for p in parts:
-        hint = [b for b in incumbent if b.partition == p and b.vms]
-        out = _partition(problem, p, hint, work / max(1, len(parts)), spares)
+        share = max(1, len(parts))
+        out = _partition(problem, p, work / share, spares, wall / share)
         if out is None:
             return None
         bins += out[0]
@@ -112,7 +119,7 @@ def _add_spares(
 
 
 def _partition(
-    problem: Problem, p: int, hint: list[HostBin], work: float, spares: int
+    problem: Problem, p: int, work: float, spares: int, wall: float
 ) -> tuple[list[HostBin], float, bool] | None:
     vms = list(problem.partitions[p].vms)
     n = len(vms)
@@ -132,8 +139,10 @@ def _partition(
         m.add_at_most_one(z[j, t] for t in types)
 
     # Constraints: each VM on one slot of a model that runs it; capacity; anti-affinity.
+    slot = [m.new_int_var(0, a, f"slot_{a}") for a in range(n)]
     for a, i in enumerate(vms):
         m.add_exactly_one(x[a, j] for j in range(a + 1))
+        m.add(slot[a] == sum(j * x[a, j] for j in range(a + 1)))
         for j in range(a + 1):
             m.add(sum(z[j, t] for t in types if t in problem.vms[i].fits) >= 1).only_enforce_if(
                 x[a, j]
@@ -208,20 +217,9 @@ def _partition(
     m.minimize(sum(cost_terms))
 
     # Warm start from the incumbent: its hosts in order of their first VM.
-    # Warm start from the incumbent: each host in the slot of its first VM.
-    pos = {i: a for a, i in enumerate(vms)}
-    slot_of = {min(pos[i] for i in b.vms): b for b in hint}
-    if sum(len(b.vms) for b in hint) == n:
-        for j in range(n):
-            b = slot_of.get(j)
-            for t in types:
-                m.add_hint(z[j, t], b is not None and t == b.type_index)
-        for j, b in slot_of.items():
-            for i in b.vms:
-                m.add_hint(x[pos[i], j], True)
-
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = max(0.05, work)
+    solver.parameters.max_time_in_seconds = max(0.1, wall)  # the safety cap only
     solver.parameters.num_workers = 1  # one worker: the same answer under any load
     solver.parameters.random_seed = problem.policy.seed
     status = solver.solve(m)

@@ -36,6 +36,7 @@ def _host(h: HostPlan) -> dict[str, Any]:
         "model": h.model,
         "role": h.role,
         "partition": h.partition,
+        "cluster": h.cluster,
         "licenses": [
             {
                 "name": u.name,
