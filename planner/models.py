@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS
+
 __all__ = [
     "VM",
     "Catalog",
@@ -51,11 +53,11 @@ class VM(_Frozen):
     """One workload as the inventory describes it (before sizing)."""
 
     name: str = Field(min_length=1)
-    vcpus: int = Field(ge=1)
-    memory_gib: float = Field(gt=0)
+    vcpus: int = Field(ge=1, le=MAX_VCPUS)
+    memory_gib: float = Field(gt=0, le=MAX_MEMORY_GIB)
     cpu_util_pct: float | None = Field(default=None, ge=0, le=100)
     mem_util_pct: float | None = Field(default=None, ge=0, le=100)
-    storage_gib: float | None = Field(default=None, ge=0)
+    storage_gib: float | None = Field(default=None, ge=0, le=MAX_STORAGE_GIB)
     os: str = ""
     licenses: tuple[str, ...] = ()
     licenses_inferred: bool = False  # True when the tags come from the OS text
@@ -230,25 +232,31 @@ class Catalog(_Frozen):
 
 
 class Policy(_Frozen):
-    """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``."""
+    """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``.
+
+    Every number has an upper bound far above any real scenario (the README's policy table
+    lists them) and must be finite: an absurd value is an input error, not a long solve.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     hypervisor: str = "type1"
-    cpu_overcommit: float = Field(default=4.0, gt=0)
-    memory_overcommit: float = Field(default=1.0, gt=0)
+    cpu_overcommit: float = Field(default=4.0, gt=0, le=64)
+    memory_overcommit: float = Field(default=1.0, gt=0, le=10)
     max_utilization: float = Field(default=0.8, gt=0, le=1)
-    ha_host_failures: int = Field(default=1, ge=0)
-    growth: float = Field(default=0.0, ge=0)
+    ha_host_failures: int = Field(default=1, ge=0, le=64)
+    growth: float = Field(default=0.0, ge=0, le=100)
     sizing: Literal["allocated", "utilization"] = "allocated"
     util_floor_pct: float = Field(default=10.0, ge=0, le=100)
     include_powered_off: bool = True
     objective: Literal["cost", "hosts"] = "cost"
-    horizon_years: float = Field(default=5.0, gt=0)
-    electricity_per_kwh: float = Field(default=0.15, ge=0)
-    pue: float = Field(default=1.58, ge=1)
-    rack_unit_per_year: float = Field(default=0.0, ge=0)
-    time_limit_s: float = Field(default=30.0, gt=0)
-    workers: int = Field(default=2, ge=1)
-    seed: int = 0
+    horizon_years: float = Field(default=5.0, gt=0, le=100)
+    electricity_per_kwh: float = Field(default=0.15, ge=0, le=100)
+    pue: float = Field(default=1.58, ge=1, le=10)
+    rack_unit_per_year: float = Field(default=0.0, ge=0, le=1e9)
+    time_limit_s: float = Field(default=30.0, gt=0, le=86_400)
+    workers: int = Field(default=2, ge=1, le=1024)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 # --------------------------------------------------------------------------- sized problem
