@@ -35,6 +35,7 @@ from planner.catalog import (
 from planner.errors import InputError, InputIssue, PlannerError
 from planner.exact.enumerate import compile_kernels
 from planner.ingest import read_inventory
+from planner.limits import Limits
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.pipeline import run
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
@@ -44,6 +45,7 @@ LOG = logging.getLogger("planner.app")
 
 SAMPLE = DATA_DIR / "sample_inventory.csv"
 DEFAULT = Policy()
+UPLOAD_LIMITS = Limits()  # the same defaults as the CLI's
 # The exact engine stops at its time limit when it cannot prove optimality. The app's default
 # keeps a re-plan of the 500-VM sample under a second; Advanced > Solver time limit raises it.
 TIME_LIMIT_S = 0.5
@@ -126,8 +128,12 @@ def _sample_bytes() -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _inventory(key: str, _data: bytes, _name: str, _format: str | None) -> Inventory:
-    """Read an inventory once per ``key`` (``Source.key``); an InputError is not cached."""
-    return read_inventory(_data, name=_name, format=_format)
+    """Read an inventory once per ``key`` (``Source.key``); an InputError is not cached.
+
+    The upload is held to the CLI's limits (``planner.limits.Limits``: size, unpacked XLSX,
+    rows, columns, cell length), checked on its bytes before any of it is parsed.
+    """
+    return read_inventory(_data, name=_name, format=_format, limits=UPLOAD_LIMITS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

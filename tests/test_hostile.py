@@ -4,17 +4,14 @@ ones (a FIFO, a zip bomb, a file of 16,385 columns) are made at test time."""
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from planner.cli import main
 from planner.errors import MAX_SHOWN
-from tests.conftest import REPO
+from tests.conftest import REPO, zip_bomb
 
 HOSTILE = REPO / "tests" / "data" / "hostile"
 SEED = REPO / "data" / "seed_example"
@@ -200,30 +197,12 @@ def test_unknown_limit_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--limit, column 'rowz', value '5': unknown limit; known: file_bytes" in err
 
 
-def _zip_bomb() -> bytes:
-    """A workbook-shaped zip whose sheet (32 MiB of one repeated row) packs to about 40 KiB."""
-    book = io.BytesIO()
-    Workbook().save(book)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(book) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                row = b'<row><c t="inlineStr"><is><t>a</t></is></c></row>'
-                data = data.replace(b"<sheetData>", b"<sheetData>" + row * (1 << 19))
-            dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    return out.getvalue()
-
-
 def test_xlsx_zip_bomb_is_refused_before_it_is_unpacked(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A sheet that inflates hundreds of times is refused by the ratio limit, unread."""
     bomb = tmp_path / "xlsx_zip_bomb.xlsx"
-    bomb.write_bytes(_zip_bomb())
+    bomb.write_bytes(zip_bomb())
     err = refused(capsys, "validate", bomb)
     assert "part xl/worksheets/sheet1.xml inflates" in err
     assert "above the limit xlsx_ratio = 200: a zip bomb?" in err
