@@ -36,7 +36,7 @@ def load_policy(path: str | Path | None, overrides: Iterable[str] = ()) -> Polic
         data = read_file(Path(path), source, Limits().policy_bytes, "policy_bytes", "policy file")
         try:
             table = tomllib.loads(data.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer too long
             raise InputError.single(source, f"not a valid TOML file: {exc}") from None
         section = table.get("policy", table)
         if not isinstance(section, dict):

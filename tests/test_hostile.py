@@ -47,6 +47,7 @@ POLICY_CASES = [
     ("policy_time_limit_nan.toml", ["column 'time_limit_s'", "nan", "finite number"]),
     ("policy_cpu_overcommit_text.toml", ["column 'cpu_overcommit'", "lots", "valid number"]),
     ("policy_workers_fraction.toml", ["column 'workers'", "2.5", "valid integer"]),
+    ("policy_integer_of_5001_digits.toml", ["not a valid TOML file", "5001 digits"]),
 ]
 
 
