@@ -105,7 +105,7 @@ def read_sheet(
     """
     limits = limits or Limits()
     data, file = _read_bytes(source, name, upload_name, limits)
-    if not data.strip():
+    if not data or data.isspace():  # not strip(): that copies a large file
         raise InputError.single(file, "the file is empty")
     suffix = Path(file).suffix.lower()
     if data[:2] == b"PK":
