@@ -19,8 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Literal, TypeVar
 
 from planner.errors import MAX_SHOWN, InputError, InputIssue
 from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS, Limits
@@ -148,6 +149,7 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _VM_FIELDS = set(VM.model_fields)
+_CELLS = itemgetter(1)  # the cells of a Row
 _MEMO_SIZE = 100_000  # distinct cell values of one column remembered once parsed
 _DESKTOP_WINDOWS = re.compile(r"windows\s+(?:xp|vista|7|8|8\.1|10|11)\b")
 
@@ -445,9 +447,12 @@ class _Columns:
             return [None] * n, [None] * n
         if len(sources) == 1:  # the usual case, kept quick
             i = sources[0].index
-            if self.text_cells:  # no call per cell: a large CSV has millions
-                rows = cast(Sequence[tuple[int, Sequence[str | None]]], self.rows)
-                values = [v if (v := c[i]) and not v.isspace() else None for _, c in rows]
+            if self.text_cells:  # no Python code per cell: a large CSV has millions
+                column = list(map(itemgetter(i), map(_CELLS, self.rows)))
+                # Scans in C first: most columns have no blank cell to replace by None.
+                if None in column or "" in column or any(map(str.isspace, filter(None, column))):
+                    column = [v if v and not v.isspace() else None for v in column]
+                values = column
             else:
                 values = [c[i] if cell_text(c[i]) else None for _, c in self.rows]
             return values, [sources[0]] * n
@@ -465,10 +470,11 @@ class _Columns:
         """Per row, the field's text; equal texts are one object (an OS name repeated on a
         million rows is stored once)."""
         values = self.cells(self.columns.get(field, []))[0]
-        if self.text_cells:
-            texts = [v.strip() if type(v) is str else "" for v in values]
-        else:
-            texts = [cell_text(v) for v in values]
+        if self.text_cells:  # each distinct text stripped once, and shared by its rows
+            stripped: dict[object, str] = {v: v.strip() for v in set(values) if type(v) is str}
+            stripped[None] = ""
+            return list(map(stripped.__getitem__, values))
+        texts = [cell_text(v) for v in values]
         same: dict[str, str] = {}
         return [same.setdefault(t, t) for t in texts]
 
@@ -481,6 +487,8 @@ class _Columns:
     ) -> list[T | None]:
         self.next_pass()
         values, origins = self.cells(sources)
+        if self.text_cells and len(sources) == 1:
+            return self._parse_text(values, sources[0], parse)
         out: list[T | None] = [None] * len(values)
         # A column repeats a few values ("4", "poweredOn"): each is parsed once. The type is in
         # the key because 1, 1.0 and True are equal to Python but not to the rules.
@@ -502,6 +510,23 @@ class _Columns:
             else:
                 self.bad(self.rows[i][0], src, raw, str(hit[1]))
         return out
+
+    def _parse_text(
+        self, values: list[object], src: _Source, parse: Callable[[_Source, object], T]
+    ) -> list[T | None]:
+        """``_parse`` of one column of text cells: each distinct text is parsed once."""
+        parsed: dict[object, T] = {}
+        broken: dict[object, str] = {}
+        for raw in set(values):
+            if raw is not None:
+                try:
+                    parsed[raw] = parse(src, raw)
+                except _Bad as exc:
+                    broken[raw] = str(exc)
+        if broken:
+            for i in [i for i, v in enumerate(values) if v in broken]:
+                self.bad(self.rows[i][0], src, values[i], broken[values[i]])
+        return list(map(parsed.get, values))
 
     def number(
         self, field: str, rule: str, ok: Callable[[float], bool], *, percent: bool = False
@@ -532,9 +557,10 @@ class _Columns:
     def require(self, field: str) -> None:
         self.next_pass()
         src = self.columns[field][0]
-        for (row, _), value in zip(self.rows, self.cells(self.columns[field])[0], strict=True):
-            if value is None:
-                self.bad(row, src, None, "required value is missing")
+        values = self.cells(self.columns[field])[0]
+        if None in values:
+            for i in [i for i, v in enumerate(values) if v is None]:
+                self.bad(self.rows[i][0], src, None, "required value is missing")
 
 
 def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> Inventory:
