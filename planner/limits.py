@@ -141,8 +141,8 @@ def check_size(size: int, file: str, max_bytes: int, limit: str = "file_bytes") 
     if size > max_bytes:
         raise InputError.single(
             file,
-            f"the file is larger than the limit {limit} = {_bytes(max_bytes)}; "
-            f"raise it with --limit {limit}=N if the file is genuine",
+            f"the file is {_bytes(size)}, above the limit {limit} = "
+            f"{_bytes(max_bytes)}; raise it with --limit {limit}=N if the file is genuine",
         )
 
 

@@ -81,7 +81,9 @@ def test_read_file_refuses_a_file_that_grew_past_the_limit(tmp_path: Path) -> No
     f = tmp_path / "f.csv"
     f.write_bytes(b"x" * 10)
     assert read_file(f, "f.csv", 10) == b"x" * 10
-    with pytest.raises(InputError, match="larger than the limit rows_bytes = 9 bytes"):
+    with pytest.raises(
+        InputError, match="the file is 10 bytes, above the limit rows_bytes = 9 bytes"
+    ):
         read_file(f, "f.csv", 9, "rows_bytes")
 
 
