@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from planner.cli import main
 from planner.errors import MAX_SHOWN
@@ -173,6 +174,29 @@ def test_rows_above_the_limit_are_refused(capsys: pytest.CaptureFixture[str]) ->
     assert err == "error: rows_above_limit_3.csv, row 4: more rows than the limit rows = 3\n"
 
 
+def test_workbook_rows_and_cells_are_held_to_the_same_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A sheet's row beyond ``rows`` and its cell beyond ``cell_chars`` are named with the sheet."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "VMs"
+    ws.append(["name", "vcpus", "memory_gib"])
+    for i in range(4):
+        ws.append([f"web{i}", 2, 4])
+    ws.append(["w" * 200, 2, 4])
+    path = tmp_path / "rows_above_limit.xlsx"
+    book.save(path)
+    err = refused(capsys, "validate", path, "--limit", "rows=3")
+    assert (
+        err
+        == "error: rows_above_limit.xlsx (sheet VMs), row 4: more rows than the limit rows = 3\n"
+    )
+    err = refused(capsys, "validate", path, "--limit", "cell_chars=100")
+    assert "(sheet VMs), row 6, column '#1': a cell of 200 characters" in err
+
+
 def test_columns_above_excels_limit_are_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -260,6 +284,19 @@ def test_output_into_an_unwritable_folder_is_refused(
     assert code == 2 and out == ""
     assert err.endswith(
         f"cannot write --csv: cannot create a file in {tmp_path} (permission denied)\n"
+    )
+
+
+def test_sweep_outputs_are_checked_before_any_plan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``sweep --csv`` into a missing folder is refused before the grid is solved."""
+    target = tmp_path / "missing" / "grid.csv"
+    args = ["sweep", SEED / "inventory.csv", "--vary", "cpu_overcommit=1,2", "--csv", target]
+    code, out, err = run_cli(capsys, *args, "--quiet")
+    assert code == 2 and out == ""
+    assert (
+        err == f"error: {target}: cannot write --csv: the folder {target.parent} does not exist\n"
     )
 
 
