@@ -45,6 +45,7 @@ from planner.errors import InputError, InputIssue, PlannerError
 from planner.exact.enumerate import compile_kernels
 from planner.explain import explain_plan
 from planner.ingest import read_inventory
+from planner.limits import Limits
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.pipeline import run, run_to_file
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
@@ -54,6 +55,7 @@ LOG = logging.getLogger("planner.app")
 
 SAMPLE = DATA_DIR / "sample_inventory.csv"
 DEFAULT = Policy()
+UPLOAD_LIMITS = Limits()  # the same defaults as the CLI's
 # A what-if answers at once with a quick plan of QUICK_S seconds of search; the full plan,
 # with the solver time limit of Advanced (the CLI's default), follows in the background.
 QUICK_S = 0.5
@@ -142,8 +144,12 @@ def _sample_bytes() -> bytes:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _inventory(key: str, _data: bytes, _name: str, _format: str | None) -> Inventory:
-    """Read an inventory once per ``key`` (``Source.key``); an InputError is not cached."""
-    return read_inventory(_data, name=_name, format=_format)
+    """Read an inventory once per ``key`` (``Source.key``); an InputError is not cached.
+
+    The upload is held to the CLI's limits (``planner.limits.Limits``: size, unpacked XLSX,
+    rows, columns, cell length), checked on its bytes before any of it is parsed.
+    """
+    return read_inventory(_data, name=_name, format=_format, limits=UPLOAD_LIMITS)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -146,7 +146,7 @@ def issues_table(issues: Sequence[InputIssue]) -> None:
 
 def bad_input(title: str, exc: InputError) -> None:
     """A file's problems: one error line and the table of issues, nothing planned."""
-    n = len(exc.issues)
+    n = exc.total  # the issues listed, and those only counted
     st.error(
         f"**{title}**: {_count(n, 'problem')} found; nothing was planned. "
         f"Fix {'it' if n == 1 else 'them'} and try again.",

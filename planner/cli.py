@@ -7,25 +7,29 @@
     planner sweep INVENTORY --vary key=v1,v2,... [--vary ...] [catalog and policy options]
                   [--csv F] [--xlsx F] [--jobs N]
 
-Exit codes: 0 success; 2 bad input or usage (one line per problem, no traceback);
-3 a plan was made but some VMs could not be placed.
+Exit codes: 0 success; 2 bad input or usage (one line per problem, at most ``MAX_SHOWN``
+of them and a count of the rest, no traceback); 3 a plan was made but some VMs could not be
+placed. Text from the input files is printed with its control characters escaped, and every
+output file is checked to be writable before the plan is made.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
 from planner.catalog import load_catalog
-from planner.errors import InputError, InputIssue, PlannerError
+from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.explain import explain_plan
 from planner.ingest import FORMATS, read_inventory
+from planner.limits import parse_limits
 from planner.models import Catalog, Inventory, Policy
 from planner.pipeline import run
 from planner.report import (
@@ -56,11 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         return _plan(args)
     except InputError as exc:
-        for issue in exc.issues:
+        for issue in exc.issues[:MAX_SHOWN]:
             print(f"error: {issue}", file=sys.stderr)
+        more = exc.total - min(len(exc.issues), MAX_SHOWN)
+        if more:
+            print(f"error: ... and {more:,} more problems", file=sys.stderr)
         return EXIT_BAD_INPUT
     except PlannerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -126,10 +133,19 @@ def _inventory_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=FORMATS, help="inventory format (default: detected from the headers)"
     )
+    p.add_argument(
+        "--limit",
+        dest="limits",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="raise or lower an input limit, e.g. --limit rows=2000000 (repeatable; see README)",
+    )
 
 
 def _read(args: argparse.Namespace) -> Inventory:
-    return read_inventory(args.inventory, format=args.format)
+    limits = parse_limits(args.limits)
+    return read_inventory(args.inventory, format=args.format, limits=limits)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -137,7 +153,7 @@ def _validate(args: argparse.Namespace) -> int:
     catalog = load_catalog(licences=args.licenses)
     check_licence_tags(inventory, catalog)
     on = sum(vm.powered_on for vm in inventory.vms)
-    print(f"{inventory.source}: {inventory.format} format, {len(inventory.vms)} VMs")
+    print(f"{printable(inventory.source)}: {inventory.format} format, {len(inventory.vms)} VMs")
     print(f"  powered on {on}, powered off {len(inventory.vms) - on}")
     print(f"  vCPUs {sum(vm.vcpus for vm in inventory.vms)}, ", end="")
     print(f"memory {sum(vm.memory_gib for vm in inventory.vms):,.1f} GiB")
@@ -145,9 +161,10 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"  dropped {n} ({reason})")
     tags = Counter(t for vm in inventory.vms for t in vm.licenses)
     if tags:
-        print("  licence tags: " + ", ".join(f"{t} {n}" for t, n in sorted(tags.items())))
+        shown = ", ".join(f"{t} {n}" for t, n in sorted(tags.items()))
+        print(printable(f"  licence tags: {shown}"))
     for note in inventory.notes:
-        print(f"  note: {note}")
+        print(printable(f"  note: {note}"))
     print("  no problems found")
     return EXIT_OK
 
@@ -173,27 +190,67 @@ def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy]:
     return inventory, catalog, policy
 
 
+def _outputs(args: argparse.Namespace, *options: str) -> None:
+    """Check, before any solve, that every output file asked for can be written.
+
+    Raises:
+        InputError: one issue per output whose folder is missing, which is a directory, or
+            which this user may not write.
+    """
+    issues = []
+    for option in options:
+        target = getattr(args, option)
+        if target is None or str(target) == "-":
+            continue
+        path = Path(target)
+        folder = path.parent
+        rule = None
+        if path.is_dir():
+            rule = "is a directory; give a file name"
+        elif not folder.is_dir():
+            rule = f"the folder {folder} does not exist"
+        elif path.exists() and not os.access(path, os.W_OK):
+            rule = "the file exists and cannot be overwritten (permission denied)"
+        elif not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            rule = f"cannot create a file in {folder} (permission denied)"
+        if rule:
+            issues.append(InputIssue(file=str(path), rule=f"cannot write --{option}: {rule}"))
+    if issues:
+        raise InputError(issues)
+
+
+def _write(option: str, path: object, write: Callable[[], object]) -> None:
+    """Run ``write``; a failure (a full disk, a vanished folder) becomes an InputError."""
+    try:
+        write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError.single(str(path), f"cannot write --{option}: {reason}") from None
+
+
 def _plan(args: argparse.Namespace) -> int:
     inventory, catalog, policy = _scenario(args)
+    _outputs(args, "json", "csv", "xlsx", "html")
     with _ProgressBar(policy.time_limit_s, disable=args.quiet) as bar:
         problem, plan = run(inventory, catalog, policy, progress=bar.update)
     if args.explain:
         plan = explain_plan(problem, plan, run)
     if args.json:
-        write_plan_json(plan, problem, args.json)
+        _write("json", args.json, lambda: write_plan_json(plan, problem, args.json))
     if args.csv:
-        write_placement_csv(plan, problem, args.csv)
+        _write("csv", args.csv, lambda: write_placement_csv(plan, problem, args.csv))
     if args.xlsx:
-        write_workbook(plan, problem, args.xlsx)
+        _write("xlsx", args.xlsx, lambda: write_workbook(plan, problem, args.xlsx))
     if args.html:
-        write_html_report(plan, problem, args.html)
+        _write("html", args.html, lambda: write_html_report(plan, problem, args.html))
     out = sys.stderr if args.json == "-" else sys.stdout
-    print(plan_summary(plan, problem), file=out)
+    print(plan_summary(plan, problem), file=out)  # escaped line by line
     return EXIT_UNPLACED if plan.status in ("partial", "infeasible") else EXIT_OK
 
 
 def _sweep(args: argparse.Namespace) -> int:
     inventory, catalog, policy = _scenario(args)
+    _outputs(args, "csv", "xlsx")
     vary = parse_vary(args.vary)
     grid = combinations(policy, vary)  # validates every value before any solve starts
     bar = tqdm(total=len(grid), desc="sweep", unit="plan", disable=args.quiet, file=sys.stderr)
@@ -204,9 +261,13 @@ def _sweep(args: argparse.Namespace) -> int:
     with bar:
         table = sweep(inventory, catalog, policy, vary, jobs=args.jobs, progress=tick)
     if args.csv:
-        table.to_csv(args.csv, index=False)
+        _write("csv", args.csv, lambda: table.to_csv(args.csv, index=False))
     if args.xlsx:
-        table.to_excel(args.xlsx, index=False, sheet_name="Sweep", engine="xlsxwriter")
+        _write(
+            "xlsx",
+            args.xlsx,
+            lambda: table.to_excel(args.xlsx, index=False, sheet_name="Sweep", engine="xlsxwriter"),
+        )
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(table.to_string(index=False))
     return EXIT_UNPLACED if (table["unplaced"] > 0).any() else EXIT_OK

@@ -5,16 +5,39 @@
     └── InfeasibleError          the input is valid but no plan can satisfy the rules
 
 The CLI turns an ``InputError`` into one line per issue and exit code 2; the app shows the
-same issues as a table. Neither shows a traceback.
+same issues as a table. Neither shows a traceback. Text taken from a file is shown through
+``printable``, so that a control character in a cell (an ANSI escape, a newline) cannot reach
+the terminal or forge a line of output.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["InfeasibleError", "InputError", "InputIssue", "PlannerError"]
+__all__ = ["MAX_SHOWN", "InfeasibleError", "InputError", "InputIssue", "PlannerError", "printable"]
+
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x1b``, ``\\u2028``).
+
+    Terminal escape sequences (ANSI colours, OSC titles and links) start with a control
+    character, so they are shown as text rather than obeyed; a newline cannot start a line.
+    """
+    if _CONTROL.search(text) is None:  # the usual case, kept quick
+        return text
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 class InputIssue(BaseModel):
@@ -37,11 +60,19 @@ class InputIssue(BaseModel):
         if self.row is not None:
             where += f", row {self.row}"
         if self.column is not None:
-            where += f", column '{self.column}'"
+            where += f", column '{_clip(self.column)}'"
         if self.value is not None:
-            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
-            where += f", value '{shown}'"
-        return f"{where}: {self.rule}"
+            where += f", value '{_clip(self.value)}'"
+        return printable(f"{where}: {self.rule}")
+
+
+def _clip(text: str) -> str:
+    """At most 60 characters of a file's text; a cell may hold thousands."""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+MAX_SHOWN = 50
+"""The problems an error message lists; the rest are counted (``... and N more problems``)."""
 
 
 class PlannerError(Exception):
@@ -49,13 +80,27 @@ class PlannerError(Exception):
 
 
 class InputError(PlannerError):
-    """The input is malformed; ``issues`` lists every problem found, not just the first."""
+    """The input is malformed; ``issues`` lists every problem found, not just the first.
 
-    def __init__(self, issues: Iterable[InputIssue]) -> None:
+    A reader that finds very many problems may keep only the first ones (by row): ``omitted``
+    counts the others, so that a million bad rows do not take gigabytes to report.
+    """
+
+    def __init__(self, issues: Iterable[InputIssue], omitted: int = 0) -> None:
         self.issues: tuple[InputIssue, ...] = tuple(issues)
+        self.omitted = omitted
         if not self.issues:
             raise ValueError("InputError needs at least one issue")
-        super().__init__("\n".join(str(i) for i in self.issues))
+        lines = [str(i) for i in self.issues[:MAX_SHOWN]]
+        more = len(self.issues) - len(lines) + omitted
+        if more:
+            lines.append(f"... and {more} more problems")
+        super().__init__("\n".join(lines))
+
+    @property
+    def total(self) -> int:
+        """How many problems were found, the omitted ones included."""
+        return len(self.issues) + self.omitted
 
     @classmethod
     def single(

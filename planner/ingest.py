@@ -11,15 +11,20 @@ spreadsheet shows them: the header is row 1 in a CSV; in a sheet, the real sheet
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from planner.errors import InputError, InputIssue
+from planner.errors import MAX_SHOWN, InputError, InputIssue
+from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS, Limits
 from planner.models import VM, Inventory
 from planner.sheets import Row, Sheet, cell_text, overflow_issue, read_sheet
 from planner.units import mib_to_gib
@@ -46,10 +51,15 @@ class _Col:
     unit: Callable[[float], float] = _same  # to the VM field's unit
     pattern: str = ""  # regex over normalised headers: every matching column is summed
 
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """The normalised headers this column is known by (computed once)."""
+        return frozenset(map(_norm, (self.header, *self.aliases)))
+
     def matches(self, norm_header: str) -> bool:
         if self.pattern:
             return re.fullmatch(self.pattern, norm_header) is not None
-        return norm_header in {_norm(self.header), *(_norm(a) for a in self.aliases)}
+        return norm_header in self.names
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,9 @@ _POWER_OFF = {"off", "poweredoff", "false", "no", "0", "stopped", "suspended", "
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_VM_FIELDS = set(VM.model_fields)
+_CELLS = itemgetter(1)  # the cells of a Row
+_MEMO_SIZE = 100_000  # distinct cell values of one column remembered once parsed
 _DESKTOP_WINDOWS = re.compile(r"windows\s+(?:xp|vista|7|8|8\.1|10|11)\b")
 
 
@@ -145,7 +158,11 @@ _DESKTOP_WINDOWS = re.compile(r"windows\s+(?:xp|vista|7|8|8\.1|10|11)\b")
 
 
 def read_inventory(
-    source: str | Path | bytes, *, name: str | None = None, format: str | None = None
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    format: str | None = None,
+    limits: Limits | None = None,
 ) -> Inventory:
     """Read an inventory file into an ``Inventory``.
 
@@ -159,23 +176,48 @@ def read_inventory(
     powered off; licence tags missing from the file are inferred from the OS text (see
     ``infer_licence_tags``); ``Inventory.notes`` says what was assumed. In a workbook the sheet
     is the format's own (RVTools ``vInfo``, Live Optics ``VMs``), else ``inventory``/``vms``,
-    else the first whose headers fit.
+    else the first whose headers fit. ``limits`` bound the file's size and shape (default:
+    ``Limits()``); a VM's vCPUs, memory and storage are bounded by ``planner.limits``.
 
     Raises:
         InputError: every problem found (unreadable file, unknown format, missing column,
-            bad or duplicate values), each located by file, row, column and value.
+            bad or duplicate values, a limit exceeded), each located by file, row, column and
+            value; past ``MAX_SHOWN`` problems of one column, the rest are only counted.
         ValueError: ``format`` is not one of ``FORMATS`` (a caller's mistake, not the file's).
     """
     if format is not None and format not in _SPECS:
         raise ValueError(f"unknown inventory format {format!r}; expected one of {FORMATS}")
-    forced = _SPECS[format] if format is not None else None
+    with _collector_paused():
+        return _read(source, name, _SPECS[format] if format is not None else None, limits)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is read.
+
+    Reading makes millions of objects (cells, rows, VMs) and none of them is garbage: the
+    collector would scan them again and again, tripling the time of a large file. Reference
+    counting still frees everything; the collector resumes (if it ran before) at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read(
+    source: str | Path | bytes, name: str | None, forced: _Format | None, limits: Limits | None
+) -> Inventory:
 
     def fits(header: Sequence[str]) -> bool:
         return _has_required(forced, header) if forced else _detect_spec(header) is not None
 
     # In a workbook: the format's own sheet first, else the first whose headers fit.
     prefer = forced.sheets if forced else ("vinfo", "vms", "inventory")
-    sheet = read_sheet(source, name, prefer=prefer, fits=fits)
+    sheet = read_sheet(source, name, prefer=prefer, fits=fits, limits=limits)
     spec = forced or _detect_spec(sheet.header) or _closest_spec(sheet.header)
     if spec is None:
         raise InputError([_unknown_format_issue(sheet)])
@@ -241,16 +283,32 @@ def _norm(header: str) -> str:
 
 def _resolve(spec: _Format, header: Sequence[str]) -> dict[str, list[_Source]]:
     """For each field, the file columns that feed it, in the spec's order of preference."""
-    normed = [_norm(h) for h in header]
+    normed, first = _normalised(tuple(header))
     columns: dict[str, list[_Source]] = {}
     for col in spec.cols:
-        for i, h in enumerate(normed):
-            if h and col.matches(h):
-                source = _Source(i, header[i], col.unit, bool(col.pattern))
-                columns.setdefault(col.field, []).append(source)
-                if not col.pattern:
-                    break  # a repeated header: the first one wins
+        if col.pattern:  # every matching column, in the file's order, is summed
+            found = [i for i, h in enumerate(normed) if h and col.matches(h)]
+        else:  # a repeated header: the first one wins
+            found = sorted(first[n] for n in col.names if n in first)[:1]
+        for i in found:
+            source = _Source(i, header[i], col.unit, bool(col.pattern))
+            columns.setdefault(col.field, []).append(source)
     return columns
+
+
+@functools.lru_cache(maxsize=4)
+def _normalised(header: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The file's headers normalised, and the first column of each normalised header.
+
+    Every header is normalised once, however many formats and rules look at it: a file of
+    100,000 columns is resolved in well under a second.
+    """
+    normed = tuple(map(_norm, header))
+    first: dict[str, int] = {}
+    for i, h in enumerate(normed):
+        if h:
+            first.setdefault(h, i)
+    return normed, first
 
 
 def _detect_spec(header: Sequence[str]) -> _Format | None:
@@ -338,22 +396,38 @@ class _Columns:
     """The data rows of a sheet, read one field at a time down its column(s).
 
     Reading by column keeps the per-cell work small; every problem is recorded with its row,
-    and a row with a problem makes no VM.
+    and a row with a problem makes no VM. One pass down a column meets its problems in row
+    order, so keeping the first ``MAX_SHOWN`` of each pass keeps the first ``MAX_SHOWN`` of
+    the file; the others are only counted (``omitted``), which bounds the memory a file of
+    a million bad rows takes to report.
     """
 
     def __init__(self, sheet: Sheet, columns: dict[str, list[_Source]]) -> None:
         self.sheet, self.columns = sheet, columns
         self.rows: Sequence[Row] = sheet.rows
+        self.text_cells = sheet.delimiter is not None  # CSV: every cell is str (or None)
         self.issues: list[InputIssue] = []
+        self.omitted = 0
         self.bad_rows: set[int] = set()
+        self._pass = 0  # which pass down the columns is running
+        self._kept: Counter[tuple[int, str | None]] = Counter()
+
+    def next_pass(self) -> None:
+        """Start a new pass down the rows: its problems are kept apart from the others'."""
+        self._pass += 1
 
     def bad(self, row: int, src: _Source | None, value: object, rule: str) -> None:
-        shown = None if value is None else cell_text(value)
         column = src.header if src else None
+        self.bad_rows.add(row)
+        key = (self._pass, column)
+        if self._kept[key] >= MAX_SHOWN:
+            self.omitted += 1
+            return
+        self._kept[key] += 1
+        shown = None if value is None else cell_text(value)
         self.issues.append(
             InputIssue(file=self.sheet.label, row=row, column=column, value=shown, rule=rule)
         )
-        self.bad_rows.add(row)
 
     def keep(self, mask: list[bool]) -> None:
         """Forget the rows whose mask is False (dropped rows are not validated further)."""
@@ -373,7 +447,14 @@ class _Columns:
             return [None] * n, [None] * n
         if len(sources) == 1:  # the usual case, kept quick
             i = sources[0].index
-            values = [c[i] if cell_text(c[i]) else None for _, c in self.rows]
+            if self.text_cells:  # no Python code per cell: a large CSV has millions
+                column = list(map(itemgetter(i), map(_CELLS, self.rows)))
+                # Scans in C first: most columns have no blank cell to replace by None.
+                if None in column or "" in column or any(map(str.isspace, filter(None, column))):
+                    column = [v if v and not v.isspace() else None for v in column]
+                values = column
+            else:
+                values = [c[i] if cell_text(c[i]) else None for _, c in self.rows]
             return values, [sources[0]] * n
         for _, c in self.rows:
             value, origin = None, sources[0]
@@ -386,7 +467,16 @@ class _Columns:
         return values, origins
 
     def text(self, field: str) -> list[str]:
-        return [cell_text(v) for v in self.cells(self.columns.get(field, []))[0]]
+        """Per row, the field's text; equal texts are one object (an OS name repeated on a
+        million rows is stored once)."""
+        values = self.cells(self.columns.get(field, []))[0]
+        if self.text_cells:  # each distinct text stripped once, and shared by its rows
+            stripped: dict[object, str] = {v: v.strip() for v in set(values) if type(v) is str}
+            stripped[None] = ""
+            return list(map(stripped.__getitem__, values))
+        texts = [cell_text(v) for v in values]
+        same: dict[str, str] = {}
+        return [same.setdefault(t, t) for t in texts]
 
     def parse(self, field: str, parse: Callable[[object], T]) -> list[T | None]:
         """Per row, ``parse(cell)``; ``None`` where empty or bad (issue recorded)."""
@@ -395,15 +485,48 @@ class _Columns:
     def _parse(
         self, sources: Sequence[_Source], parse: Callable[[_Source, object], T]
     ) -> list[T | None]:
+        self.next_pass()
         values, origins = self.cells(sources)
+        if self.text_cells and len(sources) == 1:
+            return self._parse_text(values, sources[0], parse)
         out: list[T | None] = [None] * len(values)
+        # A column repeats a few values ("4", "poweredOn"): each is parsed once. The type is in
+        # the key because 1, 1.0 and True are equal to Python but not to the rules.
+        memo: dict[tuple[type, object, int], tuple[bool, T | str]] = {}
         for i, (raw, src) in enumerate(zip(values, origins, strict=True)):
-            if raw is not None and src is not None:
+            if raw is None or src is None:
+                continue
+            key = (type(raw), raw, src.index)
+            hit = memo.get(key)
+            if hit is None:
                 try:
-                    out[i] = parse(src, raw)
+                    hit = (True, parse(src, raw))
                 except _Bad as exc:
-                    self.bad(self.rows[i][0], src, raw, str(exc))
+                    hit = (False, str(exc))
+                if len(memo) < _MEMO_SIZE:
+                    memo[key] = hit
+            if hit[0]:
+                out[i] = hit[1]  # type: ignore[assignment]  # hit[0] says it is a T
+            else:
+                self.bad(self.rows[i][0], src, raw, str(hit[1]))
         return out
+
+    def _parse_text(
+        self, values: list[object], src: _Source, parse: Callable[[_Source, object], T]
+    ) -> list[T | None]:
+        """``_parse`` of one column of text cells: each distinct text is parsed once."""
+        parsed: dict[object, T] = {}
+        broken: dict[object, str] = {}
+        for raw in set(values):
+            if raw is not None:
+                try:
+                    parsed[raw] = parse(src, raw)
+                except _Bad as exc:
+                    broken[raw] = str(exc)
+        if broken:
+            for i in [i for i, v in enumerate(values) if v in broken]:
+                self.bad(self.rows[i][0], src, values[i], broken[values[i]])
+        return list(map(parsed.get, values))
 
     def number(
         self, field: str, rule: str, ok: Callable[[float], bool], *, percent: bool = False
@@ -411,10 +534,10 @@ class _Columns:
         """Per row, the field in the VM's unit; columns matched by a pattern are summed."""
 
         def parse(src: _Source, raw: object) -> float:
-            number = _number(raw, self.sheet.decimal_comma, percent=percent)
+            number = src.unit(_number(raw, self.sheet.decimal_comma, percent=percent))
             if not ok(number):
                 raise _Bad(rule)
-            return src.unit(number)
+            return number
 
         sources = self.columns.get(field, [])
         if not any(s.summed for s in sources):
@@ -424,23 +547,29 @@ class _Columns:
             for i, value in enumerate(self._parse([src], parse)):
                 if value is not None:
                     totals[i] = (totals[i] or 0.0) + value
+        self.next_pass()
+        summed = f"{rule} (the sum of {', '.join(s.header for s in sources)})"
+        for (row, _), total in zip(self.rows, totals, strict=True):
+            if total is not None and not ok(total):  # each part fits, their sum does not
+                self.bad(row, None, total, summed)
         return totals
 
     def require(self, field: str) -> None:
+        self.next_pass()
         src = self.columns[field][0]
-        for (row, _), value in zip(self.rows, self.cells(self.columns[field])[0], strict=True):
-            if value is None:
-                self.bad(row, src, None, "required value is missing")
+        values = self.cells(self.columns[field])[0]
+        if None in values:
+            for i in [i for i, v in enumerate(values) if v is None]:
+                self.bad(self.rows[i][0], src, None, "required value is missing")
 
 
 def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> Inventory:
     # The sheet's rows hold a value each and have a cell under every header column.
     data = _Columns(sheet, columns)
+    width = len(sheet.header)
     for row, cells in sheet.rows:
-        issue = overflow_issue(sheet.label, row, cells, len(sheet.header))
-        if issue:
-            data.issues.append(issue)
-            data.bad_rows.add(row)
+        if len(cells) > width and (issue := overflow_issue(sheet.label, row, cells, width)):
+            data.bad(row, None, issue.value, issue.rule)
     dropped: dict[str, int] = {}
     for rule in _DROP_RULES.get(spec.name, ()):
         flags = data.parse(rule, _flag)
@@ -450,6 +579,7 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
     for field in _REQUIRED:
         data.require(field)
     names = data.text("name")
+    data.next_pass()
     seen: dict[str, int] = {}  # VM name -> row of its first occurrence
     for (row, _), name in zip(data.rows, names, strict=True):
         if name in seen:
@@ -459,44 +589,59 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
         elif name:
             seen[name] = row
     vcpus = data.number(
-        "vcpus", "must be a whole number of vCPUs, at least 1", lambda x: x >= 1 and x.is_integer()
+        "vcpus",
+        f"must be a whole number of vCPUs, from 1 to {MAX_VCPUS:,}",
+        lambda x: 1 <= x <= MAX_VCPUS and x.is_integer(),
     )
-    memory = data.number("memory_gib", "must be a number greater than 0", lambda x: x > 0)
+    memory = data.number(
+        "memory_gib",
+        f"must be a number of GiB greater than 0, at most {MAX_MEMORY_GIB:,.0f}",
+        lambda x: 0 < x <= MAX_MEMORY_GIB,
+    )
     pct = "must be a percentage from 0 to 100"
     cpu_util = data.number("cpu_util_pct", pct, lambda x: 0 <= x <= 100, percent=True)
     mem_util = data.number("mem_util_pct", pct, lambda x: 0 <= x <= 100, percent=True)
-    storage = data.number("storage_gib", "must be a number, at least 0", lambda x: x >= 0)
+    storage = data.number(
+        "storage_gib",
+        f"must be a number of GiB from 0 to {MAX_STORAGE_GIB:,.0f}",
+        lambda x: 0 <= x <= MAX_STORAGE_GIB,
+    )
     power = data.parse("powerstate", _power)
     os_texts = data.text("os")
     licences = data.text("licenses")
     groups, zones, clusters = data.text("group"), data.text("zone"), data.text("cluster")
+    suspended = sum(t.lower() == "suspended" for t in data.text("powerstate"))
+    rows = [row for row, _ in data.rows]
+    data.rows = ()  # every cell needed is read: the cells can go before the VMs are made
+    if isinstance(sheet.rows, list):
+        sheet.rows.clear()  # the sheet was read for this call alone
 
     vms: list[VM] = []
-    for i, (row, _) in enumerate(data.rows):
-        if row in data.bad_rows:
-            continue
-        given = tuple(dict.fromkeys(t.strip().lower() for t in re.split(r"[;,]", licences[i])))
-        tags = tuple(t for t in given if t)
-        inferred = () if tags else infer_licence_tags(os_texts[i])
-        vms.append(
-            VM(
-                name=names[i],
-                vcpus=int(vcpus[i] or 0),
-                memory_gib=memory[i] or 0.0,
-                cpu_util_pct=cpu_util[i],
-                mem_util_pct=mem_util[i],
-                storage_gib=storage[i],
-                os=os_texts[i],
-                licenses=tags or inferred,
-                licenses_inferred=bool(inferred),
-                group=groups[i],
-                zone=zones[i],
-                cluster=clusters[i],
-                powered_on=power[i] is not False,  # unknown power state: planned as on
-                row=row,
-            )
+    # A file with a problem makes no inventory: its VMs are not built.
+    for i, row in enumerate(() if data.bad_rows else rows):
+        tags = _tags(licences[i]) if licences[i] else ()
+        inferred = () if tags else _inferred(os_texts[i])
+        vm = VM(
+            name=names[i],
+            vcpus=int(vcpus[i] or 0),
+            memory_gib=memory[i] or 0.0,
+            cpu_util_pct=cpu_util[i],
+            mem_util_pct=mem_util[i],
+            storage_gib=storage[i],
+            os=os_texts[i],
+            licenses=tags or inferred,
+            licenses_inferred=bool(inferred),
+            group=groups[i],
+            zone=zones[i],
+            cluster=clusters[i],
+            powered_on=power[i] is not False,  # unknown power state: planned as on
+            row=row,
         )
-    if not data.issues and not vms:
+        # Every field is given, so every VM's set of given fields is the same: one set for
+        # all rather than one each (0.7 KB a VM). pydantic copies it before any change.
+        object.__setattr__(vm, "__pydantic_fields_set__", _VM_FIELDS)
+        vms.append(vm)
+    if not data.bad_rows and not vms:
         gone = sum(dropped.values())
         rule = (
             f"no VMs left after dropping {gone} templates or placeholders"
@@ -508,9 +653,9 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
         # Reading by column found them column by column; users read a file row by row.
         place = {h: i for i, h in reversed(list(enumerate(sheet.header)))}
         raise InputError(
-            sorted(data.issues, key=lambda i: (i.row or 0, place.get(i.column or "", -1)))
+            sorted(data.issues, key=lambda i: (i.row or 0, place.get(i.column or "", -1))),
+            omitted=data.omitted,
         )
-    suspended = sum(t.lower() == "suspended" for t in data.text("powerstate"))
     return Inventory(
         source=sheet.file,
         format=spec.name,
@@ -518,6 +663,18 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
         dropped=dropped,
         notes=_notes(sheet, vms, dropped, suspended),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(text: str) -> tuple[str, ...]:
+    """The licence tags of a ``;``- or ``,``-separated cell, lower-case, each once."""
+    return tuple(t for t in dict.fromkeys(t.strip().lower() for t in re.split(r"[;,]", text)) if t)
+
+
+@functools.lru_cache(maxsize=4096)
+def _inferred(os_text: str) -> tuple[str, ...]:
+    """``infer_licence_tags``, once per distinct OS text (a large export repeats a few)."""
+    return infer_licence_tags(os_text)
 
 
 def _notes(sheet: Sheet, vms: list[VM], dropped: dict[str, int], suspended: int) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS
 from planner.tolerances import gap
 
 __all__ = [
@@ -58,11 +59,11 @@ class VM(_Frozen):
     """One workload as the inventory describes it (before sizing)."""
 
     name: str = Field(min_length=1)
-    vcpus: int = Field(ge=1)
-    memory_gib: float = Field(gt=0)
+    vcpus: int = Field(ge=1, le=MAX_VCPUS)
+    memory_gib: float = Field(gt=0, le=MAX_MEMORY_GIB)
     cpu_util_pct: float | None = Field(default=None, ge=0, le=100)
     mem_util_pct: float | None = Field(default=None, ge=0, le=100)
-    storage_gib: float | None = Field(default=None, ge=0)
+    storage_gib: float | None = Field(default=None, ge=0, le=MAX_STORAGE_GIB)
     os: str = ""
     licenses: tuple[str, ...] = ()
     licenses_inferred: bool = False  # True when the tags come from the OS text
@@ -284,21 +285,27 @@ class Catalog(_Frozen):
 
 
 class Policy(_Frozen):
-    """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``."""
+    """One scenario (design section 2.5). A what-if is ``policy.model_copy(update=...)``.
+
+    Every number has an upper bound far above any real scenario (the README's policy table
+    lists them) and must be finite: an absurd value is an input error, not a long solve.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     hypervisor: str = "vsphere"  # a profile name; "type1" is read as "vsphere"
-    cpu_overcommit: float = Field(default=4.0, gt=0)
-    memory_overcommit: float = Field(default=1.0, gt=0)
+    cpu_overcommit: float = Field(default=4.0, gt=0, le=64)
+    memory_overcommit: float = Field(default=1.0, gt=0, le=10)
     max_utilization: float = Field(default=0.8, gt=0, le=1)
-    ha_host_failures: int = Field(default=1, ge=0)
-    growth: float = Field(default=0.0, ge=0)
+    ha_host_failures: int = Field(default=1, ge=0, le=64)
+    growth: float = Field(default=0.0, ge=0, le=100)
     sizing: Literal["allocated", "utilization"] = "allocated"
     util_floor_pct: float = Field(default=10.0, ge=0, le=100)
     include_powered_off: bool = True
     objective: Literal["cost", "hosts"] = "cost"
-    horizon_years: float = Field(default=5.0, gt=0)
-    electricity_per_kwh: float = Field(default=0.15, ge=0)
-    pue: float = Field(default=1.58, ge=1)
+    horizon_years: float = Field(default=5.0, gt=0, le=100)
+    electricity_per_kwh: float = Field(default=0.15, ge=0, le=100)
+    pue: float = Field(default=1.58, ge=1, le=10)
     # Running costs (data/README.md names the source of every default). Percentages are
     # per year of a purchase price; "per year" amounts are paid every year of the horizon.
     hardware_support_pct: float = Field(default=10.0, ge=0)  # server maintenance, % of price
@@ -309,14 +316,14 @@ class Policy(_Frozen):
     local_storage_per_gib: float = Field(default=0.5, ge=0)  # dedicated servers' disks
     storage_support_pct: float = Field(default=10.0, ge=0)  # storage maintenance
     colocation_per_kw_month: float = Field(default=163.44, ge=0)  # per kW of peak draw
-    rack_unit_per_year: float = Field(default=0.0, ge=0)
+    rack_unit_per_year: float = Field(default=0.0, ge=0, le=1e9)
     ops_per_host_year: float = Field(default=860.0, ge=0)  # each physical server
     ops_per_vm_year: float = Field(default=1690.0, ge=0)  # each workload (VM or OS instance)
     clusters: Literal["keep", "merge"] = "keep"  # merge: the inventory's clusters as one pool
     max_cluster_hosts: int | None = Field(default=None, ge=1)  # None: the profile's maximum
-    time_limit_s: float = Field(default=30.0, gt=0)
-    workers: int = Field(default=2, ge=1)
-    seed: int = 0
+    time_limit_s: float = Field(default=30.0, gt=0, le=86_400)
+    workers: int = Field(default=2, ge=1, le=1024)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 # --------------------------------------------------------------------------- sized problem

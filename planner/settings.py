@@ -1,8 +1,8 @@
 """Policy from a TOML file and ``key=value`` overrides: the CLI's and the app's one way in.
 
 A policy file holds the keys of ``planner.models.Policy`` at the top level (or under a
-``[policy]`` table). Unknown keys and bad values are reported all at once, naming the file,
-the key and the value.
+``[policy]`` table). Unknown keys and bad values (the wrong type, out of range, not finite)
+are reported all at once, naming the file, the key, the value and the rule.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import InputError, InputIssue
+from planner.limits import Limits, read_file
 from planner.models import Policy
 
 __all__ = ["load_policy", "parse_overrides", "policy_from"]
@@ -24,22 +25,44 @@ def load_policy(path: str | Path | None, overrides: Iterable[str] = ()) -> Polic
     """The policy of ``path`` (defaults when None) with ``key=value`` overrides applied.
 
     Raises:
-        InputError: the file is not TOML, or a key is unknown, or a value is invalid.
+        InputError: the file cannot be read (missing, not a regular file, larger than
+            ``Limits.policy_bytes``) or is not TOML, its ``policy`` entry is not a table, a key
+            is unknown, or a value is invalid.
     """
     values: dict[str, Any] = {}
     source = "policy"
     if path is not None:
         source = str(path)
+        data = read_file(Path(path), source, Limits().policy_bytes, "policy_bytes", "policy file")
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            rule = f"cannot read the policy file ({exc.strerror})"
-            raise InputError.single(source, rule) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            table = tomllib.loads(data.decode("utf-8"))
+        except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer too long
             raise InputError.single(source, f"not a valid TOML file: {exc}") from None
-        values.update(data.get("policy", data))
+        section = table.get("policy", table)
+        if not isinstance(section, dict):
+            raise InputError.single(
+                source,
+                "the 'policy' entry must be a table of keys ([policy] followed by key = value "
+                f"lines), not a {_toml_type(section)}",
+                column="policy",
+                value=section,
+            )
+        values.update(section)
     values.update(parse_overrides(overrides))
     return policy_from(values, source)
+
+
+def _toml_type(value: object) -> str:
+    """The TOML name of a value's type, as a user writes it."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "date or time"
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, str]:

@@ -99,11 +99,13 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
             small = []
         else:
             engine = "CP-SAT cost model"
-            # With spares the model weighs them too: its plan is the better whole even where
-            # its active hosts cost more.
+            # Kept where the whole (active hosts and their spares) is cheaper: the model
+            # weighs the spares too, so its active hosts alone may cost more.
             kept = tuple(b for b in packing if b.partition not in small)
-            packing = tuple(sorted(kept + exact.bins, key=lambda b: b.partition))
-            active_value = packing_objective(problem, packing)[0]
+            candidate = tuple(sorted(kept + exact.bins, key=lambda b: b.partition))
+            if _with_spares(problem, candidate) < _with_spares(problem, packing):
+                packing = candidate
+                active_value = packing_objective(problem, packing)[0]
             small_bound = lp_bound(exact.bound)
     else:
         small = []
@@ -236,6 +238,12 @@ def _place_capped(
     if still:  # pragma: no cover - every VM left fits an uncapped model
         return packing, failed, False
     return placed.bins + more, {}, False
+
+
+def _with_spares(problem: Problem, packing: Packing) -> float:
+    """The objective of a packing with the N+k spares ``_spares`` would add to it."""
+    spares, _ = _spares(problem, packing, 0)
+    return packing_objective(problem, packing)[0] + sum(h.cost.total for h in spares)
 
 
 def _small_cost_partitions(problem: Problem) -> list[int]:

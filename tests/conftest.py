@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -166,3 +167,21 @@ def engine_state(problem: Problem, packing: Packing) -> State:
         state.value[p_index] = float(len(bins))
     set_cheap_bounds(state)
     return state
+
+
+def zip_bomb() -> bytes:
+    """A workbook whose sheet (25 MiB: one row repeated) packs to 75 KiB, 340 times smaller."""
+    book = io.BytesIO()
+    Workbook().save(book)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(book) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                row = b'<row><c t="inlineStr"><is><t>a</t></is></c></row>'
+                data = data.replace(b"<sheetData>", b"<sheetData>" + row * (1 << 19))
+            dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()

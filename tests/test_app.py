@@ -11,7 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app_views
-from tests.conftest import REPO
+from planner.errors import MAX_SHOWN
+from tests.conftest import REPO, zip_bomb
 
 APP = str(REPO / "app.py")
 INVENTORIES = REPO / "tests" / "data" / "inventories"
@@ -205,6 +206,27 @@ def test_a_bad_upload_shows_its_problems_and_never_crashes(
     if column is not None:
         assert column in set(issues["column"])
     assert not at.metric  # no KPIs of a stale plan
+
+
+def test_an_upload_beyond_a_limit_is_refused_naming_it(sample_app: AppTest) -> None:
+    """A zip-bomb workbook upload is refused by the CLI's limits, nothing planned."""
+    at = sample_app
+    _upload(at, "xlsx_zip_bomb.xlsx", zip_bomb())
+    _clean(at)
+    assert at.error and "nothing was planned" in at.error[0].value
+    (problem,) = at.dataframe[0].value["problem"]
+    assert "above the limit xlsx_ratio" in problem
+    assert not at.metric
+
+
+def test_an_upload_with_many_problems_counts_them_all(sample_app: AppTest) -> None:
+    """Past the problems kept, the error line still counts every problem of the file."""
+    at = sample_app
+    bad_rows = "name,vcpus,memory_gib\n" + "".join(f"vm{i},x,4\n" for i in range(120))
+    _upload(at, "many_bad_rows.csv", bad_rows.encode())
+    _clean(at)
+    assert "120 problems found" in at.error[0].value
+    assert len(at.dataframe[0].value) == MAX_SHOWN
 
 
 def test_an_invalid_host_table_edit_is_reported_not_planned(sample_app: AppTest) -> None:

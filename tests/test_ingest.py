@@ -640,3 +640,35 @@ def test_real_workshop_workbook_matches_its_csv() -> None:
     xlsx = read_inventory(_bench("rvtools_nutanix_sizing_workshop/SizingWorkshop-RVTools.xlsx"))
     csv = read_inventory(_bench("rvtools_nutanix_sizing_workshop/SizingWorkshop_vInfo.csv"))
     assert xlsx.vms == csv.vms
+
+
+# --------------------------------------------------------------------------- text and typed cells
+
+_CELL = st.one_of(
+    st.none(),
+    st.sampled_from(["4", " 2 ", "0", "-1", "1e30", "x", "  ", "on", "off", "windows"]),
+    st.integers(-2, 5000).map(str),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_CELL, min_size=5, max_size=5), min_size=1, max_size=8))
+def test_csv_text_cells_and_workbook_cells_read_alike(rows: list[list[str | None]]) -> None:
+    """The same cells read from CSV (text fast path) and from a workbook (typed path) give
+    the same VMs, or the same problems."""
+    header = ["name", "vcpus", "memory_gib", "powerstate", "licenses"]
+    named = [[f"vm{i}", *row[1:]] if row[0] is None else row for i, row in enumerate(rows)]
+    csv_text = "\n".join(
+        ",".join("" if c is None else '"' + c + '"' for c in row) for row in [header, *named]
+    )
+
+    def outcome(data: bytes, name: str) -> object:
+        try:
+            inv = read_inventory(data, name=name)
+        except InputError as exc:
+            return sorted((i.row, i.column, i.rule) for i in exc.issues)
+        return [vm.model_dump() for vm in inv.vms]
+
+    as_csv = outcome(csv_text.encode(), "inv.csv")
+    as_xlsx = outcome(xlsx_bytes({"inventory": [header, *named]}), "inv.xlsx")
+    assert as_csv == as_xlsx

@@ -201,16 +201,20 @@ def _partition(
                 m.add_element(count, row, price)
                 m.add(lic >= price).only_enforce_if(z[j, t])
             cost_terms.append(lic)
-        load = sum(problem.vms[vms[a]].load_m * x[a, j] for a in on)
         top = max(math.floor(hts[t].energy_per_util_cost * SCALE) for t in types)
         energy = m.new_int_var(0, max(0, top), f"energy_{j}")
         for t in types:
-            full = math.floor(hts[t].energy_per_util_cost * SCALE)
+            full = hts[t].energy_per_util_cost * SCALE
             per = 1000 * hts[t].model.cores
+            # Each VM's share of the draw, rounded down (a sum of floors never exceeds the
+            # floor of the sum); capped at full load only where the VMs could exceed it.
+            share = sum(math.floor(full * problem.vms[vms[a]].load_m / per) * x[a, j] for a in on)
+            if sum(problem.vms[vms[a]].load_m for a in on) <= per:
+                m.add(energy >= share).only_enforce_if(z[j, t])
+                continue
             capped = m.new_bool_var(f"capped_{j}_{t}")
-            m.add(energy >= full).only_enforce_if([z[j, t], capped])
-            # energy >= floor(full x load / per): energy x per >= full x load - per + 1.
-            m.add(energy * per >= full * load - per + 1).only_enforce_if([z[j, t], capped.Not()])
+            m.add(energy >= math.floor(full)).only_enforce_if([z[j, t], capped])
+            m.add(energy >= share).only_enforce_if([z[j, t], capped.Not()])
         cost_terms.append(energy)
     if spares:
         cost_terms += _add_spares(m, problem, p, z, x, vms, counts, table, spares)

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 from ortools.linear_solver import pywraplp
 
+from planner.exact import _cache  # noqa: F401  (before the kernels: a writable cache or none)
 from planner.exact.classes import (
     Pattern,
     State,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planner.dedicated import compare
+from planner.errors import printable
 from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem, RulePrice
 
 __all__ = ["plan_summary"]
@@ -56,7 +57,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
     if len(plan.unplaced) > 10:
         lines.append(f"  unplaced   ... and {len(plan.unplaced) - 10} more (see --csv or --json)")
     lines += [f"  note       {n}" for n in plan.notes]
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a name cannot forge a line or an escape
 
 
 def _categories(cost: CostBreakdown) -> str:
