@@ -37,6 +37,9 @@ from benchmarks.vbp2d import GRACE_S, Instance, load_instances, parse_vbp
 __all__ = ["FIELDS", "main", "run_cli", "write_instance"]
 
 RUNS = 2  # every instance is planned this many times
+# Per run: hosts, status, bound, wall seconds of the process, the plan's solve seconds, peak
+# RSS, the placement's fingerprint, and the machine's 1-minute load average at the start.
+RUN_FIELDS = ("hosts", "status", "bound", "seconds", "solve_seconds", "rss_mib", "plan", "load")
 FIELDS = (
     "instance",
     "class",
@@ -46,11 +49,7 @@ FIELDS = (
     "lower_bound",
     "proven",
     "time_limit",
-    *(
-        f"{field}_{run}"
-        for run in range(1, RUNS + 1)
-        for field in ("hosts", "status", "bound", "seconds", "solve_seconds", "rss_mib", "plan")
-    ),
+    *(f"{field}_{run}" for run in range(1, RUNS + 1) for field in RUN_FIELDS),
     "same_plan",
     "error",
 )
@@ -105,6 +104,7 @@ def run_cli(
     for key, value in settings.items():
         cmd += ["--set", f"{key}={value}"]
     log = inventory.parent / "stderr.txt"
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     with log.open("w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -133,6 +133,7 @@ def run_cli(
         "solve_seconds": summary["solve_seconds"],
         "rss_mib": rss,
         "plan": hashlib.sha256(repr(placement).encode()).hexdigest()[:12],
+        "load": load,
     }
 
 
@@ -149,7 +150,7 @@ def _row(inst: Instance, time_limit: float, runs: list[dict[str, Any]]) -> dict[
     }
     errors = []
     for run, res in enumerate(runs, 1):
-        for field in ("hosts", "status", "bound", "seconds", "solve_seconds", "rss_mib", "plan"):
+        for field in RUN_FIELDS:
             row[f"{field}_{run}"] = res.get(field, "")
         if res.get("error"):
             errors.append(f"run {run}: {res['error']}")
@@ -172,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--first", type=int, default=0, help="only instances 1..N of each group")
     ap.add_argument("--time-limit", type=float, default=10.0, help="the policy's time_limit_s")
     ap.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
-    ap.add_argument("--out", type=Path, default=RESULTS / "vbp2d_cli.csv")
+    ap.add_argument("--out", type=Path, default=RESULTS / "cli_vbp2d.csv")
     args = ap.parse_args(argv)
 
     bench = bench_dir()

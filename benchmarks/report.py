@@ -36,6 +36,7 @@ ENGINE_LABEL = {
 }
 ENGINE_ORDER = ("planner", "ffd", "naive")
 TARGET_VBP = 0.97
+CLI_START_S = 2.0  # interpreter start and imports of a CLI run (measured: about 1.5 s)
 TARGET_10K_S = 10.0
 TARGET_100K_GAP, TARGET_100K_S = 0.01, 60.0
 
@@ -483,6 +484,133 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(map(str, values))
 
 
+# --------------------------------------------------------------------------- the CLI, twice
+
+
+def load_cli(results: Path) -> list[tuple[Path, dict[str, Any], list[Row]]]:
+    """Each ``cli_vbp2d*.csv`` (2-D instances through the CLI, twice), oldest first."""
+    files = sorted(results.glob("cli_vbp2d*.csv"), key=lambda p: p.stat().st_mtime)
+    return [(path, read_meta(path), read_csv(path)) for path in files]
+
+
+def _cli_hit(r: Row, run: int) -> bool:
+    """At the proven optimum, the whole process (start included) within the limit + grace."""
+    return (
+        r["proven"] == "1"
+        and r[f"hosts_{run}"] == r["optimum"]
+        and _f(r[f"seconds_{run}"]) <= _f(r["time_limit"]) + GRACE_S + CLI_START_S
+    )
+
+
+def _cli_section(path: Path, meta: dict[str, Any], rows: list[Row]) -> str:
+    options = meta.get("options", {})
+    proven = _proven(rows)
+    hits = [sum(_cli_hit(r, k) for r in proven) for k in (1, 2)]
+    at_opt = [sum(r[f"hosts_{k}"] == r["optimum"] for r in proven) for k in (1, 2)]
+    same = sum(r["same_plan"] == "1" for r in rows)
+    secs = [[_f(r[f"seconds_{k}"]) for r in rows] for k in (1, 2)]
+    spread = [abs(a - b) for a, b in zip(secs[0], secs[1], strict=True)]
+    groups: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(int(r["class"]), _nominal(int(r["n"])))].append(r)
+    body = []
+    for (cls, n), grp in sorted(groups.items()):
+        g_secs = [[_f(r[f"seconds_{k}"]) for r in grp] for k in (1, 2)]
+        body.append(
+            [
+                str(cls),
+                str(n),
+                " ".join(r["instance"].rsplit("_", 1)[1] for r in grp),
+                " ".join(r["optimum"] for r in grp),
+                " ".join(r["hosts_1"] or "–" for r in grp),
+                " ".join(r["hosts_2"] or "–" for r in grp),
+                f"{sum(r['same_plan'] == '1' for r in grp)}/{len(grp)}",
+                fmt_seconds(median(g_secs[0])),
+                fmt_seconds(median(g_secs[1])),
+                fmt_seconds(median(abs(a - b) for a, b in zip(g_secs[0], g_secs[1], strict=True))),
+            ]
+        )
+    errors = [f"- {r['instance']}: {r['error']}" for r in rows if r["error"]]
+    note = str(options.get("note", ""))
+    lines = [
+        f"Result file `{path.name}`: measured {meta.get('date', '?')}, planner commit "
+        f"{_commit(meta)}, time limit {options.get('time_limit_s', '?')} s, "
+        f"{len(rows)} instances, each planned twice." + (f" {note}" if note else ""),
+        "",
+        markdown_table(
+            ["", "run 1", "run 2"],
+            [
+                (
+                    "at the proven optimum",
+                    f"{at_opt[0]}/{len(proven)} ({_pct(at_opt[0], len(proven))})",
+                    f"{at_opt[1]}/{len(proven)} ({_pct(at_opt[1], len(proven))})",
+                ),
+                (
+                    f"… and within the limit + {GRACE_S + CLI_START_S:.0f} s (process start)",
+                    f"{hits[0]}/{len(proven)}",
+                    f"{hits[1]}/{len(proven)}",
+                ),
+                (
+                    "median time (whole process)",
+                    fmt_seconds(median(secs[0])),
+                    fmt_seconds(median(secs[1])),
+                ),
+                (
+                    "max time",
+                    fmt_seconds(max(secs[0], default=math.nan)),
+                    fmt_seconds(max(secs[1], default=math.nan)),
+                ),
+            ],
+            right="_rr",
+        ),
+        "",
+        f"Same placement on both runs: **{same}/{len(rows)}**; median spread of the time "
+        f"between the two runs {fmt_seconds(median(spread))} "
+        f"(max {fmt_seconds(max(spread, default=math.nan))}).",
+        "",
+        markdown_table(
+            [
+                "class",
+                "n",
+                "instances",
+                "optimum",
+                "hosts run 1",
+                "hosts run 2",
+                "same plan",
+                "median time run 1",
+                "median time run 2",
+                "median spread",
+            ],
+            body,
+            right="rr____rrrr",
+        ),
+        "",
+    ]
+    if errors:
+        lines += ["Errors and timeouts:", "", *errors, ""]
+    return "\n".join(lines)
+
+
+def _cli_sections(cli: list[tuple[Path, dict[str, Any], list[Row]]]) -> list[str]:
+    parts = [
+        "## 1a. 2-D vector bin packing through the CLI, every instance twice",
+        "",
+        "As a user runs the planner: each instance is written as CSV files (VM sizes in GiB, "
+        "a host catalog with the bin model, a hypervisor profile without overhead) and "
+        "planned by `python -m planner.cli plan FILE.csv --json ...` in a new process, twice "
+        "(`benchmarks/cli_runs.py`). *Time* is the whole process, interpreter start and "
+        "imports included; *same plan*: both runs placed the same VMs together. The engine "
+        "switches phases on work done, not on the wall clock, so both runs must give the "
+        "same plan whatever the machine's load (the time limit is only a safety cap).",
+        "",
+    ]
+    if not cli:
+        return [*parts, "Not run.", ""]
+    for path, meta, rows in cli:
+        parts += [_cli_section(path, meta, rows)]
+    return parts
+
+
 # --------------------------------------------------------------------------- document
 
 
@@ -542,6 +670,7 @@ def render(results: Path) -> str:
     ]
     for e in (e for e in ENGINE_ORDER if e in by_engine):
         parts += [f"### {ENGINE_LABEL[e]}, by class", "", _engine_class_table(by_engine[e]), ""]
+    parts += [*_cli_sections(load_cli(results))]
     parts += [
         "### The 17 open instances (no proven optimum)",
         "",
