@@ -502,6 +502,18 @@ def _cli_hit(r: Row, run: int) -> bool:
     )
 
 
+def _capped(r: Row, run: int) -> bool:
+    """The run's solve took the whole time limit: the wall-clock cap, not the work budget,
+    ended it (the engine's budget is three quarters of the limit on the reference machine)."""
+    return _f(r[f"solve_seconds_{run}"]) >= 0.95 * _f(r["time_limit"])
+
+
+def _load(rows: list[Row], run: int) -> str:
+    values = [_f(r.get(f"load_{run}", "")) for r in rows]
+    value = median(values)
+    return "–" if math.isnan(value) else f"{value:.1f}"
+
+
 def _cli_section(path: Path, meta: dict[str, Any], rows: list[Row]) -> str:
     options = meta.get("options", {})
     proven = _proven(rows)
@@ -554,6 +566,16 @@ def _cli_section(path: Path, meta: dict[str, Any], rows: list[Row]) -> str:
                     "median time (whole process)",
                     fmt_seconds(median(secs[0])),
                     fmt_seconds(median(secs[1])),
+                ),
+                (
+                    "stopped by the safety cap (solve ≥ 95 % of the limit)",
+                    str(sum(_capped(r, 1) for r in rows)),
+                    str(sum(_capped(r, 2) for r in rows)),
+                ),
+                (
+                    "median 1-minute load average at the start (2 cores)",
+                    _load(rows, 1),
+                    _load(rows, 2),
                 ),
                 (
                     "max time",
