@@ -67,7 +67,6 @@ __all__ = [
 UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
 CAPPED = 1e18  # the work clock's reading once the wall-clock safety cap has passed
 UNITS_PER_DT = 1_000_000  # work units per unit of CP-SAT deterministic time (measured)
-INTERLEAVE_BATCH = 4  # CP-SAT tasks between two synchronisations of interleaved workers
 # Work of the LP (units), measured on GLOP: per solve, per simplex iteration and row, and per
 # coefficient entered.
 LP_SOLVE_WORK = 60.0
@@ -214,23 +213,20 @@ def run_cp_sat(
     state: State,
     model: cp_model.CpModel,
     work: float,
-    workers: int = 1,
     callback: cp_model.CpSolverSolutionCallback | None = None,
 ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     """Solve ``model`` within ``work`` units of CP-SAT deterministic time, reproducibly.
 
-    Several workers search interleaved (``interleave_search``), which CP-SAT documents as
-    deterministic; the seed is the policy's. The wall clock limits the call only as the
-    engine's safety cap. The deterministic time spent is counted as work.
+    One worker, seeded by the policy: CP-SAT is then deterministic and stops at its
+    deterministic limit (measured: interleaved workers, also deterministic, overshoot it up
+    to twofold), and the plan does not depend on ``policy.workers`` either (the sensitivity
+    sweep splits the workers between its solves). The wall clock limits the call only as
+    the engine's safety cap. The deterministic time spent is counted as work.
     """
     solver = cp_model.CpSolver()
     solver.parameters.max_deterministic_time = max(1e-3, work / UNITS_PER_DT)
     solver.parameters.max_time_in_seconds = max(1e-3, state.wall_left())
-    solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = workers > 1
-    # Small batches: the deterministic limit is checked between them (measured: the default
-    # overshoots it about twofold, batches of 4 by a few per cent).
-    solver.parameters.interleave_batch_size = INTERLEAVE_BATCH
+    solver.parameters.num_workers = 1
     solver.parameters.random_seed = state.problem.policy.seed
     status = solver.solve(model, callback)
     state.spend(solver.deterministic_time * UNITS_PER_DT)

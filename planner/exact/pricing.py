@@ -340,8 +340,7 @@ def exact_columns(
         if ci in a:
             m.add_hint(a[ci], k)
     collector = _Collector(a)
-    # A small knapsack: one worker (parallel workers only add overhead).
-    solver, status = run_cp_sat(state, m, max(50_000.0, min(work, PRICING_WORK)), 1, collector)
+    solver, status = run_cp_sat(state, m, max(50_000.0, min(work, PRICING_WORK)), collector)
     if status == cp_model.INFEASIBLE:
         # Every pattern: scaled value < threshold, true value < that + rounding.
         return [], threshold + (most_vms + rounding + 1) / scale, True

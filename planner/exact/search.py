@@ -309,7 +309,7 @@ def restricted_master(state: State, until: float, by_class: dict[int, int]) -> N
     for x, p in zip(xs, patterns, strict=True):
         m.add_hint(x, hint.get(p.key(), 0))
     state.spend(MODEL_ENTRY_WORK * sum(len(p.counts) + 2 for p in patterns))
-    solver, status = run_cp_sat(state, m, remaining, problem.policy.workers)
+    solver, status = run_cp_sat(state, m, remaining)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     chosen = [(p, int(solver.value(x))) for x, p in zip(xs, patterns, strict=True)]
@@ -368,7 +368,6 @@ def _assign(
 ) -> list[HostBin] | str | None:
     """Pack partition p_index onto ``hosts`` hosts of type t within ``work`` units: bins,
     "infeasible", or None."""
-    problem = state.problem
     if hosts <= 0 or work <= MIN_CP_SAT_WORK:
         return "infeasible" if hosts <= 0 else None
     items = list(state.by_partition[p_index])
@@ -394,7 +393,7 @@ def _assign(
     for b, b2 in itertools.pairwise(free):
         m.add(loads[b] >= loads[b2])
     state.spend(MODEL_ENTRY_WORK * len(y) * 4)
-    solver, status = run_cp_sat(state, m, work, problem.policy.workers)
+    solver, status = run_cp_sat(state, m, work)
     if status == cp_model.INFEASIBLE:
         return "infeasible"
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
