@@ -387,7 +387,7 @@ def _inventory_notes(rows: list[Row]) -> list[str]:
     return out
 
 
-def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
+def _targets(by_engine: dict[str, list[Row]], inv: list[Row], results: Path | None = None) -> str:
     body = []
     rows = _proven(by_engine.get("planner", []))
     if rows:
@@ -453,6 +453,20 @@ def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
         )
     else:
         body.append(["generated 100k VMs within 1 % of the lower bound in ≤ 60 s", "not run", "–"])
+    for path, _, rows in load_cli(results) if results else []:
+        proven = _proven(rows)
+        full = len(rows) >= 400
+        same = sum(r["same_plan"] == "1" for r in rows)
+        hits = min(sum(_cli_hit(r, k) for r in proven) for k in (1, 2))
+        body.append(
+            [
+                "2-D set through the CLI at 10 s: the same result on two runs",
+                f"`{path.name}`: {same}/{len(rows)} instances with the same placement twice; "
+                f"{hits}/{len(proven)} at the optimum within the limit on both runs",
+                ("yes" if same == len(rows) else "no")
+                + ("" if full else f" on this subset ({len(rows)} of 400)"),
+            ]
+        )
     return markdown_table(["target (issue)", "measured", "met"], body)
 
 
@@ -623,7 +637,10 @@ def _cli_sections(cli: list[tuple[Path, dict[str, Any], list[Row]]]) -> list[str
         "(`benchmarks/cli_runs.py`). *Time* is the whole process, interpreter start and "
         "imports included; *same plan*: both runs placed the same VMs together. The engine "
         "switches phases on work done, not on the wall clock, so both runs must give the "
-        "same plan whatever the machine's load (the time limit is only a safety cap).",
+        "same plan whatever the machine's load (the time limit is only a safety cap). "
+        "The other tables of this section come from the result files named in the "
+        "*Machine* section, each measured at the commit given there: they may predate the "
+        "current engine.",
         "",
     ]
     if not cli:
@@ -643,6 +660,7 @@ def render(results: Path) -> str:
     inv = read_csv(inv_path) if inv_path.exists() else []
     if inv:
         metas.append((inv_path, read_meta(inv_path)))
+    metas += [(path, meta) for path, meta, _ in load_cli(results)]
     dates = sorted(m.get("date", "") for _, m in metas if m.get("date"))
     parts = [
         "# Benchmarks",
@@ -658,7 +676,7 @@ def render(results: Path) -> str:
         "",
         "## Targets",
         "",
-        _targets(by_engine, inv),
+        _targets(by_engine, inv, results),
         "",
         _machine_section(metas),
         "",
