@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from planner.exact import ExactResult, improve
+from planner.exact import CAPPED_STAGE, ExactResult, improve
 from planner.exact.classes import UNITS_PER_S
 from planner.heuristic import first_fit_decreasing
 from planner.models import VM, Problem
@@ -88,7 +88,8 @@ def test_a_larger_work_budget_ends_no_worse() -> None:
 
 def test_safety_cap_stops_the_search_and_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wall clock that leaps past the time limit stops every phase at once: the result is
-    marked capped, stays a valid packing and is never worse than first-fit decreasing."""
+    marked capped, the last progress report says so, and the packing stays valid and never
+    worse than first-fit decreasing."""
     problem = _hard_problem()
     ffd, _ = first_fit_decreasing(problem)
     real = time.perf_counter
@@ -98,9 +99,11 @@ def test_safety_cap_stops_the_search_and_is_reported(monkeypatch: pytest.MonkeyP
         calls[0] += 1
         return real() + (0.0 if calls[0] < 50 else 1e6)
 
+    stages: list[str] = []
     monkeypatch.setattr(time, "perf_counter", leaping)
-    result = improve(problem, ffd, 1.0)
+    result = improve(problem, ffd, 1.0, lambda stage, _v, _b: stages.append(stage))
     assert result.capped
+    assert stages[-1] == CAPPED_STAGE
     assert result.work < 0.7 * WORK_S * UNITS_PER_S
     assert len(_hosts(result.packing)) <= len(_hosts(ffd))
     check_packing(problem, result.packing)

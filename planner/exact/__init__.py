@@ -80,7 +80,7 @@ from planner.exact.sequential import value_correction
 from planner.models import Problem
 from planner.packing import HostBin, Packing
 
-__all__ = ["ExactResult", "Progress", "improve"]
+__all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve"]
 
 # Phases end at shares of the work budget (work units, not seconds of the wall clock).
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
@@ -93,6 +93,7 @@ DIVE_UNTIL = 0.85  # dives may run until this share of the budget (host count)
 DIVE_UNTIL_COST = 0.7  # the cost objective's dive may run until this share
 ASSIGN_FROM = 0.9  # the restricted master leaves the budget from this share to the assignment
 WORK_SHARE = 0.75  # the work budget: this share of the time limit on the reference machine
+CAPPED_STAGE = "integer (stopped by the time limit before its work budget)"
 
 
 @dataclass(frozen=True)
@@ -202,8 +203,8 @@ def improve(
     if not proven(state):  # whatever work the phases above left
         empty_hosts(state, _open(state), budget)
     value, bound = state.total_value(), state.total_bound()
-    if progress:
-        progress("integer", value, bound)
+    if progress:  # the safety cap is reported: the plan may then depend on the machine
+        progress(CAPPED_STAGE if state.capped else "integer", value, bound)
     return ExactResult(
         packing=state.packing(),
         bound=min(bound, value),
