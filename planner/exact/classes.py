@@ -66,12 +66,12 @@ __all__ = [
 
 UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
 CAPPED = 1e18  # the work clock's reading once the wall-clock safety cap has passed
-UNITS_PER_DT = 1_000_000  # work units per unit of CP-SAT deterministic time (measured)
+UNITS_PER_DT = 1_500_000  # work units per unit of CP-SAT deterministic time (measured)
 # Work of the LP (units), measured on GLOP: per solve, per simplex iteration and row, and per
 # coefficient entered.
 LP_SOLVE_WORK = 60.0
 LP_ITERATION_WORK = 0.1
-LP_ENTRY_WORK = 2.0
+LP_ENTRY_WORK = 3.0
 LP_READ_WORK = 0.5  # per column whose value is read back
 
 EPS = 1e-9
