@@ -14,6 +14,7 @@ the two runs gave the same plan.
 Usage (from the repository root):
     .venv/bin/python -m benchmarks.cli_runs                       # all 400, twice
     .venv/bin/python -m benchmarks.cli_runs --first 1             # instance 1 of each group
+    .venv/bin/python -m benchmarks.cli_runs --sample 8            # the sample, 4 runs at 8 s
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import RESULTS, bench_dir, machine, write_csv, write_meta
+from benchmarks.common import REPO, RESULTS, bench_dir, machine, write_csv, write_meta
 from benchmarks.vbp2d import GRACE_S, Instance, load_instances, parse_vbp
 
 __all__ = ["FIELDS", "main", "run_cli", "write_instance"]
@@ -165,6 +166,73 @@ def _row(inst: Instance, time_limit: float, runs: list[dict[str, Any]]) -> dict[
     return row
 
 
+SAMPLE_FIELDS = (
+    "run",
+    "busy",
+    "cost",
+    "hosts",
+    "status",
+    "seconds",
+    "solve_seconds",
+    "plan",
+    "load",
+)
+
+
+def sample_runs(time_limit: float, out: Path) -> None:
+    """The bundled sample through the CLI four times at ``time_limit``: twice as it is, twice
+    beside a process that keeps one core busy; cost, placement fingerprint and times."""
+    sample = REPO / "data" / "sample_inventory.csv"
+    rows = []
+    started = machine()
+    t_all = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sample-cli-") as tmp:
+        plan_path = Path(tmp) / "plan.json"
+        for run, busy in enumerate((False, False, True, True), 1):
+            spinner = subprocess.Popen([sys.executable, "-c", "while 1: pass"]) if busy else None
+            try:
+                cmd = [sys.executable, "-m", "planner.cli", "plan", str(sample), "--quiet"]
+                cmd += ["--set", f"time_limit_s={time_limit}", "--json", str(plan_path)]
+                load = os.getloadavg()[0]
+                t0 = time.perf_counter()
+                subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False)
+                seconds = time.perf_counter() - t0
+            finally:
+                if spinner is not None:
+                    spinner.kill()
+                    spinner.wait()
+            plan = json.loads(plan_path.read_text())
+            placement = sorted(
+                (h["model"], h["role"], tuple(sorted(h["vms"]))) for h in plan["hosts"]
+            )
+            summary = plan["summary"]
+            rows.append(
+                {
+                    "run": run,
+                    "busy": int(busy),
+                    "cost": summary["cost_total"],
+                    "hosts": summary["host_count"],
+                    "status": plan["status"],
+                    "seconds": seconds,
+                    "solve_seconds": summary["solve_seconds"],
+                    "plan": hashlib.sha256(repr(placement).encode()).hexdigest()[:12],
+                    "load": load,
+                }
+            )
+            print(rows[-1], flush=True)
+    write_csv(out, rows, SAMPLE_FIELDS)
+    write_meta(
+        out,
+        {
+            "benchmark": "sample through the CLI, quiet and beside a busy process",
+            "time_limit_s": time_limit,
+            "instances": len(rows),
+            "total_wall_s": round(time.perf_counter() - t_all, 1),
+        },
+        started,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: plan the selected instances through the CLI, twice each."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -174,7 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=10.0, help="the policy's time_limit_s")
     ap.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
     ap.add_argument("--out", type=Path, default=RESULTS / "cli_vbp2d.csv")
+    ap.add_argument(
+        "--sample", type=float, default=0.0, help="instead: the sample at this limit, 4 runs"
+    )
     args = ap.parse_args(argv)
+    if args.sample:
+        sample_runs(args.sample, RESULTS / "cli_sample.csv")
+        return 0
 
     bench = bench_dir()
     classes = [int(c) for c in args.classes.split(",") if c]
