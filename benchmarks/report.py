@@ -387,6 +387,14 @@ def _inventory_notes(rows: list[Row]) -> list[str]:
     return out
 
 
+def _planner_commit(results: Path | None) -> str:
+    """Which commit the planner's 2-D rows come from (they may predate the current engine)."""
+    path = results / "vbp2d_planner.csv" if results else None
+    if path is None or not path.exists():
+        return ""
+    return f" (`{path.name}`, commit {_commit(read_meta(path))})"
+
+
 def _targets(by_engine: dict[str, list[Row]], inv: list[Row], results: Path | None = None) -> str:
     body = []
     rows = _proven(by_engine.get("planner", []))
@@ -401,7 +409,8 @@ def _targets(by_engine: dict[str, list[Row]], inv: list[Row], results: Path | No
         body.append(
             [
                 "≥ 97 % of the 2-D set at the known optimum within 10 s each",
-                f"{hits}/{len(rows)} proven instances ({100 * share:.1f} %), engine: {engines}",
+                f"{hits}/{len(rows)} proven instances ({100 * share:.1f} %), engine: {engines}"
+                + _planner_commit(results),
                 verdict,
             ]
         )
