@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.vbp2d --engine ffd
 	$(BIN)/python -m benchmarks.vbp2d --engine naive --sizes 25,50
 	$(BIN)/python -m benchmarks.inventories
+	$(BIN)/python -m benchmarks.cli_runs --first 1 --out benchmarks/results/cli_vbp2d_first.csv
+	$(BIN)/python -m benchmarks.cli_runs --sample 8
 	$(BIN)/python -m benchmarks.report
 
 lint: $(STAMP)

@@ -36,6 +36,7 @@ ENGINE_LABEL = {
 }
 ENGINE_ORDER = ("planner", "ffd", "naive")
 TARGET_VBP = 0.97
+CLI_START_S = 2.0  # interpreter start and imports of a CLI run (measured: about 1.5 s)
 TARGET_10K_S = 10.0
 TARGET_100K_GAP, TARGET_100K_S = 0.01, 60.0
 
@@ -386,7 +387,15 @@ def _inventory_notes(rows: list[Row]) -> list[str]:
     return out
 
 
-def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
+def _planner_commit(results: Path | None) -> str:
+    """Which commit the planner's 2-D rows come from (they may predate the current engine)."""
+    path = results / "vbp2d_planner.csv" if results else None
+    if path is None or not path.exists():
+        return ""
+    return f" (`{path.name}`, commit {_commit(read_meta(path))})"
+
+
+def _targets(by_engine: dict[str, list[Row]], inv: list[Row], results: Path | None = None) -> str:
     body = []
     rows = _proven(by_engine.get("planner", []))
     if rows:
@@ -400,7 +409,8 @@ def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
         body.append(
             [
                 "≥ 97 % of the 2-D set at the known optimum within 10 s each",
-                f"{hits}/{len(rows)} proven instances ({100 * share:.1f} %), engine: {engines}",
+                f"{hits}/{len(rows)} proven instances ({100 * share:.1f} %), engine: {engines}"
+                + _planner_commit(results),
                 verdict,
             ]
         )
@@ -452,6 +462,20 @@ def _targets(by_engine: dict[str, list[Row]], inv: list[Row]) -> str:
         )
     else:
         body.append(["generated 100k VMs within 1 % of the lower bound in ≤ 60 s", "not run", "–"])
+    for path, _, rows in load_cli(results) if results else []:
+        proven = _proven(rows)
+        full = len(rows) >= 400
+        same = sum(r["same_plan"] == "1" for r in rows)
+        hits = min(sum(_cli_hit(r, k) for r in proven) for k in (1, 2))
+        body.append(
+            [
+                "2-D set through the CLI at 10 s: the same result on two runs",
+                f"`{path.name}`: {same}/{len(rows)} instances with the same placement twice; "
+                f"{hits}/{len(proven)} at the optimum within the limit on both runs",
+                ("yes" if same == len(rows) else "no")
+                + ("" if full else f" on this subset ({len(rows)} of 400)"),
+            ]
+        )
     return markdown_table(["target (issue)", "measured", "met"], body)
 
 
@@ -483,6 +507,209 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(map(str, values))
 
 
+# --------------------------------------------------------------------------- the CLI, twice
+
+
+def load_cli(results: Path) -> list[tuple[Path, dict[str, Any], list[Row]]]:
+    """Each ``cli_vbp2d*.csv`` (2-D instances through the CLI, twice), oldest first."""
+    files = sorted(results.glob("cli_vbp2d*.csv"), key=lambda p: p.stat().st_mtime)
+    return [(path, read_meta(path), read_csv(path)) for path in files]
+
+
+def _cli_hit(r: Row, run: int) -> bool:
+    """At the proven optimum, the whole process (start included) within the limit + grace."""
+    return (
+        r["proven"] == "1"
+        and r[f"hosts_{run}"] == r["optimum"]
+        and _f(r[f"seconds_{run}"]) <= _f(r["time_limit"]) + GRACE_S + CLI_START_S
+    )
+
+
+def _capped(r: Row, run: int) -> bool:
+    """The run's solve took the whole time limit: the wall-clock cap, not the work budget,
+    ended it (the engine's budget is three quarters of the limit on the reference machine)."""
+    return _f(r[f"solve_seconds_{run}"]) >= 0.95 * _f(r["time_limit"])
+
+
+def _load(rows: list[Row], run: int) -> str:
+    values = [_f(r.get(f"load_{run}", "")) for r in rows]
+    value = median(values)
+    return "–" if math.isnan(value) else f"{value:.1f}"
+
+
+def _cli_section(path: Path, meta: dict[str, Any], rows: list[Row]) -> str:
+    options = meta.get("options", {})
+    proven = _proven(rows)
+    hits = [sum(_cli_hit(r, k) for r in proven) for k in (1, 2)]
+    at_opt = [sum(r[f"hosts_{k}"] == r["optimum"] for r in proven) for k in (1, 2)]
+    same = sum(r["same_plan"] == "1" for r in rows)
+    secs = [[_f(r[f"seconds_{k}"]) for r in rows] for k in (1, 2)]
+    spread = [abs(a - b) for a, b in zip(secs[0], secs[1], strict=True)]
+    groups: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(int(r["class"]), _nominal(int(r["n"])))].append(r)
+    body = []
+    for (cls, n), grp in sorted(groups.items()):
+        g_secs = [[_f(r[f"seconds_{k}"]) for r in grp] for k in (1, 2)]
+        body.append(
+            [
+                str(cls),
+                str(n),
+                " ".join(r["instance"].rsplit("_", 1)[1] for r in grp),
+                " ".join(r["optimum"] for r in grp),
+                " ".join(r["hosts_1"] or "–" for r in grp),
+                " ".join(r["hosts_2"] or "–" for r in grp),
+                f"{sum(r['same_plan'] == '1' for r in grp)}/{len(grp)}",
+                fmt_seconds(median(g_secs[0])),
+                fmt_seconds(median(g_secs[1])),
+                fmt_seconds(median(abs(a - b) for a, b in zip(g_secs[0], g_secs[1], strict=True))),
+            ]
+        )
+    errors = [f"- {r['instance']}: {r['error']}" for r in rows if r["error"]]
+    note = str(options.get("note", ""))
+    lines = [
+        f"Result file `{path.name}`: measured {meta.get('date', '?')}, planner commit "
+        f"{_commit(meta)}, time limit {options.get('time_limit_s', '?')} s, "
+        f"{len(rows)} instances, each planned twice." + (f" {note}" if note else ""),
+        "",
+        markdown_table(
+            ["", "run 1", "run 2"],
+            [
+                (
+                    "at the proven optimum",
+                    f"{at_opt[0]}/{len(proven)} ({_pct(at_opt[0], len(proven))})",
+                    f"{at_opt[1]}/{len(proven)} ({_pct(at_opt[1], len(proven))})",
+                ),
+                (
+                    f"… and within the limit + {GRACE_S + CLI_START_S:.0f} s (process start)",
+                    f"{hits[0]}/{len(proven)}",
+                    f"{hits[1]}/{len(proven)}",
+                ),
+                (
+                    "median time (whole process)",
+                    fmt_seconds(median(secs[0])),
+                    fmt_seconds(median(secs[1])),
+                ),
+                (
+                    "stopped by the safety cap (solve ≥ 95 % of the limit)",
+                    str(sum(_capped(r, 1) for r in rows)),
+                    str(sum(_capped(r, 2) for r in rows)),
+                ),
+                (
+                    "median 1-minute load average at the start (2 cores)",
+                    _load(rows, 1),
+                    _load(rows, 2),
+                ),
+                (
+                    "max time",
+                    fmt_seconds(max(secs[0], default=math.nan)),
+                    fmt_seconds(max(secs[1], default=math.nan)),
+                ),
+            ],
+            right="_rr",
+        ),
+        "",
+        f"Same placement on both runs: **{same}/{len(rows)}**; median spread of the time "
+        f"between the two runs {fmt_seconds(median(spread))} "
+        f"(max {fmt_seconds(max(spread, default=math.nan))}).",
+        "",
+        markdown_table(
+            [
+                "class",
+                "n",
+                "instances",
+                "optimum",
+                "hosts run 1",
+                "hosts run 2",
+                "same plan",
+                "median time run 1",
+                "median time run 2",
+                "median spread",
+            ],
+            body,
+            right="rr____rrrr",
+        ),
+        "",
+    ]
+    if errors:
+        lines += ["Errors and timeouts:", "", *errors, ""]
+    return "\n".join(lines)
+
+
+def _sample_section(results: Path) -> list[str]:
+    path = results / "cli_sample.csv"
+    if not path.exists():
+        return []
+    meta = read_meta(path)
+    rows = read_csv(path)
+    limit = _f(str(meta.get("options", {}).get("time_limit_s", "")))
+    plans = {r["plan"] for r in rows}
+    body = [
+        (
+            r["run"],
+            "busy" if r["busy"] == "1" else "as it is",
+            f"{_f(r['cost']):,.0f}",
+            r["hosts"],
+            r["status"],
+            r["plan"],
+            fmt_seconds(_f(r["solve_seconds"])),
+            fmt_seconds(_f(r["seconds"])),
+            f"{_f(r['load']):.1f}",
+        )
+        for r in rows
+    ]
+    return [
+        f"### The sample through the CLI at {limit:g} s, beside a busy process or not",
+        "",
+        f"Result file `{path.name}`: measured {meta.get('date', '?')}, planner commit "
+        f"{_commit(meta)}. Four runs of `planner plan data/sample_inventory.csv --set "
+        f"time_limit_s={limit:g}`; runs 3 and 4 beside a process that keeps one core busy. "
+        f"Distinct placements: **{len(plans)}**. A solve that takes the whole limit was "
+        "stopped by the safety cap (the machine was too loaded for the work budget).",
+        "",
+        markdown_table(
+            [
+                "run",
+                "machine",
+                "cost",
+                "hosts",
+                "status",
+                "placement",
+                "solve",
+                "whole process",
+                "load at start",
+            ],
+            body,
+            right="r_rr__rrr",
+        ),
+        "",
+    ]
+
+
+def _cli_sections(results: Path) -> list[str]:
+    cli = load_cli(results)
+    parts = [
+        "## 1a. 2-D vector bin packing through the CLI, every instance twice",
+        "",
+        "As a user runs the planner: each instance is written as CSV files (VM sizes in GiB, "
+        "a host catalog with the bin model, a hypervisor profile without overhead) and "
+        "planned by `python -m planner.cli plan FILE.csv --json ...` in a new process, twice "
+        "(`benchmarks/cli_runs.py`). *Time* is the whole process, interpreter start and "
+        "imports included; *same plan*: both runs placed the same VMs together. The engine "
+        "switches phases on work done, not on the wall clock, so both runs must give the "
+        "same plan whatever the machine's load (the time limit is only a safety cap). "
+        "The other tables of this section come from the result files named in the "
+        "*Machine* section, each measured at the commit given there: they may predate the "
+        "current engine.",
+        "",
+    ]
+    if not cli:
+        return [*parts, "Not run.", "", *_sample_section(results)]
+    for path, meta, rows in cli:
+        parts += [_cli_section(path, meta, rows)]
+    return parts + _sample_section(results)
+
+
 # --------------------------------------------------------------------------- document
 
 
@@ -493,6 +720,9 @@ def render(results: Path) -> str:
     inv = read_csv(inv_path) if inv_path.exists() else []
     if inv:
         metas.append((inv_path, read_meta(inv_path)))
+    metas += [(path, meta) for path, meta, _ in load_cli(results)]
+    if (results / "cli_sample.csv").exists():
+        metas.append((results / "cli_sample.csv", read_meta(results / "cli_sample.csv")))
     dates = sorted(m.get("date", "") for _, m in metas if m.get("date"))
     parts = [
         "# Benchmarks",
@@ -508,7 +738,7 @@ def render(results: Path) -> str:
         "",
         "## Targets",
         "",
-        _targets(by_engine, inv),
+        _targets(by_engine, inv, results),
         "",
         _machine_section(metas),
         "",
@@ -542,6 +772,7 @@ def render(results: Path) -> str:
     ]
     for e in (e for e in ENGINE_ORDER if e in by_engine):
         parts += [f"### {ENGINE_LABEL[e]}, by class", "", _engine_class_table(by_engine[e]), ""]
+    parts += [*_cli_sections(results)]
     parts += [
         "### The 17 open instances (no proven optimum)",
         "",

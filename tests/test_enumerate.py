@@ -55,7 +55,7 @@ def test_branch_and_bound_finds_the_best_pattern(
     case: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     pi, dem, most, grp = case
-    value, ks, proven = _best_pattern(pi, dem, most, grp, CAP, 10**6)
+    value, ks, proven, _ = _best_pattern(pi, dem, most, grp, CAP, 10**6)
     assert proven
     best = max(float(np.array(p) @ pi) for p in _patterns(dem, most, grp))
     assert abs(value - best) < 1e-9
@@ -72,7 +72,7 @@ def test_enumeration_lists_exactly_the_patterns_above_the_floor(
     out_ptr = np.zeros(1001, dtype=np.int64)
     out_cls = np.zeros(8000, dtype=np.int64)
     out_k = np.zeros(8000, dtype=np.int64)
-    n_out, complete = _enumerate(pi, dem, most, grp, CAP, floor, out_ptr, out_cls, out_k, 10**7)
+    n_out, complete, _ = _enumerate(pi, dem, most, grp, CAP, floor, out_ptr, out_cls, out_k, 10**7)
     assert complete
     listed = set()
     for j in range(n_out):
@@ -115,7 +115,7 @@ def test_exact_cover_decides_like_brute_force(
 ) -> None:
     patterns, need, hosts = case
     ptr, cls, k = _csr(patterns)
-    status, used = _exact_cover(ptr, cls, k, np.zeros(len(patterns)), need, hosts, 0.0, 10**8)
+    status, used, _ = _exact_cover(ptr, cls, k, np.zeros(len(patterns)), need, hosts, 0.0, 10**8)
     exists = False
     for x in itertools.product(range(hosts + 1), repeat=len(patterns)):
         if sum(x) > hosts:
@@ -141,9 +141,9 @@ def test_exact_cover_respects_the_reduced_cost_budget() -> None:
     """Two ways to cover class 0 twice: only the one within the budget may be chosen."""
     ptr, cls, k = _csr([{0: 2}, {0: 1}])
     rc = np.array([0.5, 0.1])
-    status, used = _exact_cover(ptr, cls, k, rc, np.array([2]), 2, 0.25, 10**6)
+    status, used, _ = _exact_cover(ptr, cls, k, rc, np.array([2]), 2, 0.25, 10**6)
     assert status == 1 and list(used) == [0, 2]
-    status, _ = _exact_cover(ptr, cls, k, rc, np.array([2]), 2, 0.15, 10**6)
+    status, _, _ = _exact_cover(ptr, cls, k, rc, np.array([2]), 2, 0.15, 10**6)
     assert status == 0
 
 

@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 
 from planner.exact import improve
 from planner.exact.classes import (
+    UNITS_PER_S,
     State,
     add_singletons,
     build_classes,
@@ -163,7 +164,7 @@ def test_local_search_empties_a_host_first_fit_decreasing_wastes() -> None:
     problem = _problem(_cpu_items([5, 4, 3, 3, 3, 2]))
     ffd, _ = first_fit_decreasing(problem)
     state = engine_state(problem, ffd)
-    assert empty_hosts(state, [0], time.perf_counter() + 5.0)
+    assert empty_hosts(state, [0], 5.0 * UNITS_PER_S)
     assert _hosts(state.packing()) == 2
     check_packing(problem, state.packing())
 
@@ -180,7 +181,7 @@ def test_local_search_and_balanced_fill_never_worse_on_random_instances() -> Non
         ffd, _ = first_fit_decreasing(problem)
         state = engine_state(problem, ffd)
         balanced_fill(state, [0])
-        empty_hosts(state, [0], time.perf_counter() + 0.5)
+        empty_hosts(state, [0], 0.5 * UNITS_PER_S)
         assert _hosts(state.packing()) <= _hosts(ffd)
         check_packing(problem, state.packing())
 
@@ -199,7 +200,7 @@ def test_local_search_keeps_groups_zones_and_models() -> None:
     ffd, _ = first_fit_decreasing(problem)
     state = engine_state(problem, ffd)
     balanced_fill(state, list(state.by_partition))
-    empty_hosts(state, list(state.by_partition), time.perf_counter() + 1.0)
+    empty_hosts(state, list(state.by_partition), 1.0 * UNITS_PER_S)
     packing = state.packing()
     assert _hosts(packing) <= _hosts(ffd)
     check_packing(problem, packing)

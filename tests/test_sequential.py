@@ -6,13 +6,13 @@ dive's completion keeping its fixed hosts."""
 from __future__ import annotations
 
 import random
-import time
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.exact.classes import (
+    UNITS_PER_S,
     make_pattern,
     to_packing,
     types_of,
@@ -63,7 +63,7 @@ def test_completion_places_every_vm_once_within_capacity_and_groups(items: list[
         counts = {ci: state.classes[ci].count for ci in members}
         (t,) = types_of(state, p_index)
         target = int(state.rounded(state.bound[p_index]))
-        found = complete(state, p_index, t, counts, target, time.perf_counter() + 2.0)
+        found = complete(state, p_index, t, counts, target, 2.0 * UNITS_PER_S)
         assert found is not None
         assert sum(r for _, r in found) >= state.rounded(state.bound[p_index])  # bound valid
         chosen.extend(found)
@@ -105,7 +105,7 @@ def test_repacking_keeps_every_vm_and_merges_half_empty_hosts() -> None:
             k = np.zeros(len(counts), dtype=np.int64)
             k[q] = 1
             singles.append(k)
-    out = _repack(sizes, singles, 1, time.perf_counter() + 1.0, np.random.default_rng(0))
+    out = _repack(state, sizes, singles, 1, UNITS_PER_S, np.random.default_rng(0))
     assert len(out) < len(singles)
     assert (np.sum(out, axis=0) == counts).all()
     for k in out:
@@ -127,7 +127,7 @@ def test_value_correction_reaches_the_bound_first_fit_decreasing_misses() -> Non
     state = engine_state(problem, ffd)
     bound = int(state.bound[0])
     assert len(ffd) > bound
-    value_correction(state, [0], time.perf_counter() + 5.0)
+    value_correction(state, [0], 5.0 * UNITS_PER_S)
     assert state.value[0] == bound
     _check(problem, state.packing())
 
@@ -139,7 +139,7 @@ def test_anytime_dive_completes_what_the_fixed_hosts_leave() -> None:
     state = engine_state(problem, first_fit_decreasing(problem)[0])
     first = state.by_partition[0][0]
     fixed = [make_pattern(state, 0, 0, {first: 1})]
-    packing = _finish(state, [0], fixed, time.perf_counter() + 2.0)
+    packing = _finish(state, [0], fixed, 2.0 * UNITS_PER_S)
     assert packing is not None
     _check(problem, packing)
     assert any(

@@ -18,7 +18,7 @@ cheap lower bound known for bin packing. ``improve`` runs, within one time budge
    a plan at the bound is listed (reduced-cost fixing), then an LP dive and algorithm X look
    for such a plan; a complete search that finds none raises the bound by one host.
 4. *Integer phases* (``search``): diving with column generation on the residual (for the
-   host count repeated with random choices until the time share is spent, and after each
+   host count repeated with random choices until the work share is spent, and after each
    step what is left is packed by ``sequential``: an anytime dive), the CP-SAT
    restricted master over the generated patterns, and for the host count on small
    partitions the CP-SAT assignment onto ``incumbent - 1`` hosts.
@@ -36,6 +36,13 @@ Modules, by concern:
 The model size depends on the number of distinct VM classes, not on the number of VMs. No
 CP-SAT or LP object leaves this package; all constraint arithmetic is in integers (costs are
 scaled and rounded so that the bounds stay valid).
+
+Every phase stops on *work* done, never on the wall clock: simplex iterations, search nodes,
+passes, moves and CP-SAT deterministic time, counted in units (``classes.UNITS_PER_S`` per
+second of the reference machine). The phases end at shares of a work budget that scales
+with the time limit, so the same input and seed give the same plan on any machine and under
+any load. The wall-clock limit is only a safety cap; ``ExactResult.capped`` says when it
+stopped the search (then the plan may depend on the machine).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from dataclasses import dataclass
 
 from planner.bounds import Bounds
 from planner.exact.classes import (
+    UNITS_PER_S,
     Progress,
     State,
     accept,
@@ -72,15 +80,20 @@ from planner.exact.sequential import value_correction
 from planner.models import Problem
 from planner.packing import HostBin, Packing
 
-__all__ = ["ExactResult", "Progress", "improve"]
+__all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve"]
 
+# Phases end at shares of the work budget (work units, not seconds of the wall clock).
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
 SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
 CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.05  # share of the budget of the local search after column generation
 ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
-DIVE_UNTIL = 0.85  # dives may run until this share of the budget
+DIVE_UNTIL = 0.85  # dives may run until this share of the budget (host count)
+DIVE_UNTIL_COST = 0.7  # the cost objective's dive may run until this share
+ASSIGN_FROM = 0.9  # the restricted master leaves the budget from this share to the assignment
+WORK_SHARE = 0.75  # the work budget: this share of the time limit on the reference machine
+CAPPED_STAGE = "integer (stopped by the time limit before its work budget)"
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ class ExactResult:
     converged: bool  # column generation proved its LP optimal (the bound is the LP value)
     columns: int
     iterations: int
+    work: float = 0.0  # work units done
+    capped: bool = False  # the wall-clock safety cap stopped the search before its budget
 
 
 def _open(state: State) -> list[int]:
@@ -106,19 +121,24 @@ def improve(
     time_limit: float,
     progress: Progress | None = None,
     bounds: Bounds | None = None,
+    work_s: float | None = None,
 ) -> ExactResult:
     """Lower bound by column generation, then the best plan CP-SAT finds.
 
     ``incumbent`` (first-fit decreasing) is a column set and the warm start: the result is
-    never worse than it. ``time_limit`` is in seconds, for all phases together. ``bounds``
-    are the cheap lower bounds when the caller has them already.
+    never worse than it. ``bounds`` are the cheap lower bounds when the caller has them
+    already. The phases share a budget of work worth ``work_s`` seconds of the reference
+    machine (default: the policy's time limit), whatever the machine and its load;
+    ``time_limit`` (seconds of the wall clock) is only the safety cap.
     """
-    start = time.perf_counter()
-    # Keep a margin for model building after a phase's deadline and for the plan's assembly.
-    time_limit = max(0.1, min(0.92 * time_limit, time_limit - 0.3))
-    deadline = start + time_limit
+    wall_start = time.perf_counter()
+    # The safety cap keeps a margin for returning the result; the work budget leaves the
+    # reference machine headroom below the time limit, so the cap stays rare.
+    time_limit = max(0.1, min(0.97 * time_limit, time_limit - 0.15))
+    work_s = problem.policy.time_limit_s if work_s is None else work_s
+    budget = WORK_SHARE * work_s * UNITS_PER_S
     classes, by_partition = build_classes(problem)
-    state = State(problem, classes, by_partition, deadline)
+    state = State(problem, classes, by_partition, wall_start + time_limit)
     by_class = class_of(state)
     bins_of: dict[int, list[HostBin]] = {p: [] for p in by_partition}
     for b in incumbent:
@@ -136,30 +156,30 @@ def improve(
     balanced_fill(state, _open(state))
     # A first local search on the cheap bound: often the whole answer, and its hosts are
     # good columns for the LP.
-    empty_hosts(state, _open(state), time.perf_counter() + LS_FIRST_SHARE * time_limit)
+    empty_hosts(state, _open(state), state.work + LS_FIRST_SHARE * budget)
     # Column generation in two slots: the first often proves the incumbent optimal at once;
     # else sequential value correction packs towards the bound, and its hosts are good
     # columns for the second.
-    converged, iterations = column_generation(state, start + CG_FIRST_SHARE * time_limit)
+    converged, iterations = column_generation(state, CG_FIRST_SHARE * budget)
     if not proven(state):
-        value_correction(state, _open(state), time.perf_counter() + SEQUENTIAL_SHARE * time_limit)
+        value_correction(state, _open(state), state.work + SEQUENTIAL_SHARE * budget)
     if not converged:
-        converged, more = column_generation(state, start + CG_SHARE * time_limit)
+        converged, more = column_generation(state, CG_SHARE * budget)
         iterations += more
     if progress:
         progress("lower bound", state.total_value(), state.total_bound())
     if not proven(state):  # now aiming at the column-generation bound
-        empty_hosts(state, _open(state), time.perf_counter() + LS_SHARE * time_limit)
+        empty_hosts(state, _open(state), state.work + LS_SHARE * budget)
 
     if not proven(state):  # tight bounds: the hosts of a plan at the bound, enumerated
-        enumerate_phase(state, start + ENUM_SHARE * time_limit)
+        enumerate_phase(state, ENUM_SHARE * budget)
     # Dives, the first by the LP's largest values; for the host count then randomised ones
-    # until one reaches the bound or the dive time is over (for the cost the restricted
+    # until one reaches the bound or the dives' work is spent (for the cost the restricted
     # master below usually closes the gap sooner).
     rng: random.Random | None = None
-    dive_deadline = start + (DIVE_UNTIL if state.by_hosts else 0.7) * time_limit
-    while not proven(state) and time.perf_counter() < dive_deadline:
-        dived = dive(state, _open(state), dive_deadline, DIVE_BACKTRACKS, rng)
+    dive_until = (DIVE_UNTIL if state.by_hosts else DIVE_UNTIL_COST) * budget
+    while not proven(state) and state.clock() < dive_until:
+        dived = dive(state, _open(state), dive_until, DIVE_BACKTRACKS, rng)
         if dived is None:
             break
         accept(state, dived)
@@ -177,14 +197,14 @@ def improve(
                 for p in _open(state)
             )
         )
-        restricted_master(state, start + (0.9 if assign_next else 1.0) * time_limit, by_class)
+        restricted_master(state, (ASSIGN_FROM if assign_next else 1.0) * budget, by_class)
     if not proven(state) and state.by_hosts and state.separable:
-        assignment_phase(state)
-    if not proven(state):  # whatever time the phases above left
-        empty_hosts(state, _open(state), deadline)
+        assignment_phase(state, budget)
+    if not proven(state):  # whatever work the phases above left
+        empty_hosts(state, _open(state), budget)
     value, bound = state.total_value(), state.total_bound()
-    if progress:
-        progress("integer", value, bound)
+    if progress:  # the safety cap is reported: the plan may then depend on the machine
+        progress(CAPPED_STAGE if state.capped else "integer", value, bound)
     return ExactResult(
         packing=state.packing(),
         bound=min(bound, value),
@@ -192,4 +212,6 @@ def improve(
         converged=converged,
         columns=len(state.patterns),
         iterations=iterations,
+        work=state.work,
+        capped=state.capped,
     )

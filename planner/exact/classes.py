@@ -19,6 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
 from planner.bounds import Bounds, lower_bounds
 from planner.costs import licence_for_tag
 from planner.models import Problem
@@ -29,8 +32,12 @@ if TYPE_CHECKING:
     from planner.exact.master import Master
 
 __all__ = [
+    "CAPPED",
     "COST_SCALE",
     "EPS",
+    "LP_ENTRY_WORK",
+    "LP_READ_WORK",
+    "UNITS_PER_S",
     "Pattern",
     "PatternKey",
     "Progress",
@@ -45,17 +52,28 @@ __all__ = [
     "fits",
     "host_fixed_cost",
     "licence_table",
+    "lp_work",
     "make_pattern",
     "max_hosts",
     "objective_of",
     "pattern_cost",
     "proven",
-    "remaining_time",
+    "run_cp_sat",
     "set_cheap_bounds",
     "to_packing",
     "tolerance",
     "types_of",
 ]
+
+UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
+CAPPED = 1e18  # the work clock's reading once the wall-clock safety cap has passed
+UNITS_PER_DT = 1_500_000  # work units per unit of CP-SAT deterministic time (measured)
+# Work of the LP (units), measured on GLOP: per solve, per simplex iteration and row, and per
+# coefficient entered.
+LP_SOLVE_WORK = 60.0
+LP_ITERATION_WORK = 0.1
+LP_ENTRY_WORK = 3.0
+LP_READ_WORK = 0.5  # per column whose value is read back
 
 EPS = 1e-9
 
@@ -103,7 +121,7 @@ class State:
     problem: Problem
     classes: list[VMClass]
     by_partition: dict[int, list[int]]
-    deadline: float
+    deadline: float  # wall-clock safety cap (``time.perf_counter()``), not a phase switch
     patterns: list[Pattern] = field(default_factory=list)
     seen: set[PatternKey] = field(default_factory=set)
     licence_tables: dict[tuple[int, str], list[float]] = field(default_factory=dict)
@@ -113,6 +131,32 @@ class State:
     value: dict[int, float] = field(default_factory=dict)
     bound: dict[int, float] = field(default_factory=dict)  # per partition (separable only)
     joint_bound: float = 0.0  # whole problem (valid also when max_count couples partitions)
+    # Work done so far, in units (``UNITS_PER_S``): every phase stops on work, never on the
+    # wall clock, so the same input and seed give the same plan on any machine under any
+    # load. ``capped``: the wall-clock safety cap stopped the search (rare; reported).
+    work: float = 0.0
+    capped: bool = False
+
+    def spend(self, units: float) -> None:
+        """Count ``units`` of work done."""
+        self.work += units
+
+    def clock(self) -> float:
+        """Work done so far; ``CAPPED``, past every budget, once the safety cap has passed.
+
+        For comparisons with a limit only: limits are computed from ``work``."""
+        if self.capped or time.perf_counter() >= self.deadline:
+            self.capped = True
+            return CAPPED
+        return self.work
+
+    def left(self, until: float) -> float:
+        """Work units left until ``until`` (a clock reading); <= 0 when it has passed."""
+        return until - self.clock()
+
+    def wall_left(self) -> float:
+        """Seconds left before the safety cap (for CP-SAT's own wall-clock limit)."""
+        return max(0.0, self.deadline - time.perf_counter())
 
     @property
     def by_hosts(self) -> bool:
@@ -160,6 +204,37 @@ def proven(state: State) -> bool:
     return state.total_value() <= bound + tolerance(bound)
 
 
+def lp_work(solver: pywraplp.Solver, rows: int) -> float:
+    """Work of the GLOP solve just done: by its simplex iterations (deterministic)."""
+    iterations: int = solver.iterations()
+    return LP_SOLVE_WORK + LP_ITERATION_WORK * iterations * (rows + 10)
+
+
+def run_cp_sat(
+    state: State,
+    model: cp_model.CpModel,
+    work: float,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+    """Solve ``model`` within ``work`` units of CP-SAT deterministic time, reproducibly.
+
+    One worker, seeded by the policy: CP-SAT is then deterministic and stops at its
+    deterministic limit (measured: interleaved workers, also deterministic, overshoot it up
+    to twofold), and the plan does not depend on ``policy.workers`` either (the sensitivity
+    sweep splits the workers between its solves). The wall clock limits the call only as
+    the engine's safety cap. The deterministic time spent is counted as work.
+    """
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = max(1e-3, work / UNITS_PER_DT)
+    solver.parameters.max_time_in_seconds = max(1e-3, state.wall_left())
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = state.problem.policy.seed
+    status = solver.solve(model, callback)
+    state.spend(solver.deterministic_time * UNITS_PER_DT)
+    state.clock()  # notes a stop on the safety cap
+    return solver, status
+
+
 def tolerance(bound: float) -> float:
     return BOUND_REL_TOL * max(1.0, abs(bound))
 
@@ -181,10 +256,6 @@ def set_cheap_bounds(state: State, b: Bounds | None = None) -> None:
         state.joint_bound = float(sum(b.partition_hosts))
     else:
         state.joint_bound = b.cost - b.spare_cost
-
-
-def remaining_time(state: State) -> float:
-    return state.deadline - time.perf_counter()
 
 
 def build_classes(problem: Problem) -> tuple[list[VMClass], dict[int, list[int]]]:

@@ -26,7 +26,6 @@ are respected; the enumeration runs for partitions with a single model worth buy
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from numba import njit
@@ -34,10 +33,12 @@ from ortools.linear_solver import pywraplp
 
 from planner.exact import _cache  # noqa: F401  (before the kernels: a writable cache or none)
 from planner.exact.classes import (
+    LP_ENTRY_WORK,
     Pattern,
     State,
     accept,
     fit_count,
+    lp_work,
     make_pattern,
     to_packing,
     types_of,
@@ -56,10 +57,11 @@ __all__ = [
 
 BB_NODES = 2_000_000  # branch-and-bound nodes one pricing may visit (about 0.2 s)
 BB_EXTRA = 30  # further columns of negative reduced cost one pricing returns
-ENUM_NODES_PER_S = 20_000_000  # nodes the enumeration visits per second (measured)
-COVER_WORK_PER_S = 100_000_000  # pattern entries algorithm X touches per second
+NODE_WORK = 0.1  # work units per node of the depth-first searches (measured)
+COVER_WORK = 0.01  # work units per pattern entry algorithm X touches (measured)
+CALL_WORK = 30.0  # work units of the set-up of one compiled search (arrays, sorting)
 DIVE_PATTERNS = 20_000  # lowest-reduced-cost patterns the LP dive works on
-DIVE_SHARE = 0.6  # of the time left, for the LP dive before algorithm X
+DIVE_SHARE = 0.6  # of the work left, for the LP dive before algorithm X
 DIVE_BACKTRACKS = 8  # dead ends before the LP dive restarts
 ENUM_MAX_GAP = 1.0  # widest reduced-cost budget worth enumerating (in hosts)
 MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up on completeness
@@ -143,7 +145,8 @@ def _back(j, k, left, gused, dem, grp):  # type: ignore[no-untyped-def]
 def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, node_limit):  # type: ignore[no-untyped-def]
     """Every pattern (multiplicity per class, at most ``most``) that fits ``cap`` and whose
     dual value sum pi_c k_c is at least ``floor_value``, written as a sparse list into the
-    ``out_*`` arrays. Returns (patterns listed, complete): not complete when they are full."""
+    ``out_*`` arrays. Returns (patterns listed, complete, nodes visited): not complete when
+    they are full or the node limit stopped the search."""
     n = pi.shape[0]
     max_out = out_ptr.shape[0] - 1
     ratio, suffix, size, pre_s, pre_v = _tables(pi, dem, most, cap)
@@ -159,15 +162,15 @@ def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, no
     while True:
         nodes += 1
         if nodes > node_limit:
-            return n_out, False
+            return n_out, False, nodes
         if j == n:
             if value >= floor_value - 1e-12:
                 if n_out >= max_out:
-                    return n_out, False
+                    return n_out, False, nodes
                 for q in range(n):
                     if k[q] > 0:
                         if n_items >= out_cls.shape[0]:
-                            return n_out, False
+                            return n_out, False, nodes
                         out_cls[n_items] = q
                         out_k[n_items] = k[q]
                         n_items += 1
@@ -183,15 +186,15 @@ def _enumerate(pi, dem, most, grp, cap, floor_value, out_ptr, out_cls, out_k, no
                 continue
         j = _back(j, k, left, gused, dem, grp)
         if j < 0:
-            return n_out, True
+            return n_out, True, nodes
         value -= pi[j]
 
 
 @njit(cache=True)
 def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyped-def]
     """The pattern of highest dual value (branch and bound, classes sorted by density):
-    (value, multiplicities, proven). ``proven`` is False when the node limit cut the search
-    short; the value is then only a lower bound on the best."""
+    (value, multiplicities, proven, nodes visited). ``proven`` is False when the node limit
+    cut the search short; the value is then only a lower bound on the best."""
     n = pi.shape[0]
     ratio, suffix, size, pre_s, pre_v = _tables(pi, dem, most, cap)
     k = np.full(n, -1, dtype=np.int64)
@@ -205,7 +208,7 @@ def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyp
     while True:
         nodes += 1
         if nodes > node_limit:
-            return best, best_k, False
+            return best, best_k, False, nodes
         if j == n:
             if value > best + 1e-12:
                 best = value
@@ -225,7 +228,7 @@ def _best_pattern(pi, dem, most, grp, cap, node_limit):  # type: ignore[no-untyp
                     best_k[q] = max(k[q], 0) if q <= j else 0
         j = _back(j, k, left, gused, dem, grp)
         if j < 0:
-            return best, best_k, True
+            return best, best_k, True, nodes
         value -= pi[j]
 
 
@@ -235,8 +238,8 @@ def _exact_cover(ptr, pcls, pk, rc, need, hosts, gap, work_limit):  # type: igno
     ``need`` times with reduced costs summing to at most ``gap``: Knuth's algorithm X with
     counts (the class with the fewest usable patterns first; patterns in the given order).
 
-    Returns (status, multiplicity per pattern): 1 found, 0 none exists, -1 out of work
-    (``work_limit`` counts the pattern entries the search touches).
+    Returns (status, multiplicity per pattern, work): 1 found, 0 none exists, -1 out of work
+    (``work_limit`` caps the pattern entries the search touches, ``work``).
     """
     n_pat = ptr.shape[0] - 1
     n_cls = need.shape[0]
@@ -280,9 +283,9 @@ def _exact_cover(ptr, pcls, pk, rc, need, hosts, gap, work_limit):  # type: igno
     while True:
         if choosing:
             if work > work_limit:
-                return -1, used
+                return -1, used, work
             if remaining == 0:
-                return 1, used
+                return 1, used, work
             best_c, best_n = -1, 1 << 60
             work += n_cls
             for c in range(n_cls):
@@ -296,7 +299,7 @@ def _exact_cover(ptr, pcls, pk, rc, need, hosts, gap, work_limit):  # type: igno
         # find the next usable pattern for the class at this depth, else go up
         if not choosing:
             if depth == 0:
-                return 0, used
+                return 0, used, work
             depth -= 1
             p = stack_p[depth]
             # undo pattern p
@@ -386,15 +389,17 @@ def _by_density(pi: np.ndarray, dem: np.ndarray, most: np.ndarray, cap: np.ndarr
 
 def best_pattern(
     pi: np.ndarray, dem: np.ndarray, most: np.ndarray, grp: np.ndarray, cap: np.ndarray, nodes: int
-) -> np.ndarray:
+) -> tuple[np.ndarray, float]:
     """VMs per class (at most ``most``) of a host of capacity ``cap`` of highest value
-    ``pi``: the best branch and bound finds within ``nodes`` nodes (``arrays`` layout)."""
+    ``pi``: the best branch and bound finds within ``nodes`` nodes (``arrays`` layout), and
+    the work units that took."""
     idx = _by_density(pi, dem, most, cap)
     k = np.zeros(len(pi), dtype=np.int64)
+    visited = 0
     if len(idx):
-        _, ks, _ = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes)
+        _, ks, _, visited = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes)
         k[idx] = ks
-    return k
+    return k, CALL_WORK + NODE_WORK * visited
 
 
 def bb_columns(
@@ -417,7 +422,10 @@ def bb_columns(
     if not keep.any():
         return [], 0.0, True
     idx = _by_density(pi, dem, most, cap)
-    value, ks, exact = _best_pattern(pi[idx], dem[idx], most[idx], grp[idx], cap, nodes or BB_NODES)
+    value, ks, exact, visited = _best_pattern(
+        pi[idx], dem[idx], most[idx], grp[idx], cap, nodes or BB_NODES
+    )
+    state.spend(CALL_WORK + NODE_WORK * visited)
     counts = {items[idx[q]]: int(ks[q]) for q in range(len(idx)) if ks[q] > 0}
     cols = [make_pattern(state, p_index, t, counts)] if counts else []
     if not nodes and value > 1.0 + 1e-9:  # more columns of negative reduced cost
@@ -425,9 +433,10 @@ def bb_columns(
         out_ptr = np.zeros(BB_EXTRA + 1, dtype=np.int64)
         out_cls = np.zeros(BB_EXTRA * len(idx), dtype=np.int64)
         out_k = np.zeros(BB_EXTRA * len(idx), dtype=np.int64)
-        n_out, _ = _enumerate(
+        n_out, _, visited = _enumerate(
             pi[idx], dem[idx], most[idx], grp[idx], cap, floor, out_ptr, out_cls, out_k, BB_NODES
         )
+        state.spend(CALL_WORK + NODE_WORK * visited + 10 * n_out)
         for j in range(n_out):
             extra = {
                 items[idx[out_cls[q]]]: int(out_k[q]) for q in range(out_ptr[j], out_ptr[j + 1])
@@ -436,7 +445,7 @@ def bb_columns(
     return cols, float(value), bool(exact)
 
 
-def _max_value(state: State, p_index: int, t: int, duals: list[float], deadline: float) -> float:
+def _max_value(state: State, p_index: int, t: int, duals: list[float], until: float) -> float:
     """An upper bound on the best pattern's dual value (exact pricing), or inf."""
     cols, value, exact = bb_columns(state, p_index, t, duals)
     for col in cols:
@@ -448,8 +457,8 @@ def _max_value(state: State, p_index: int, t: int, duals: list[float], deadline:
         state.add(col)
     if exact:
         return value
-    remaining = deadline - time.perf_counter()
-    if remaining <= 0.05:
+    remaining = state.left(until)
+    if remaining <= 50_000:
         return math.inf
     hint = dict(cols[0].counts) if cols else None
     cols, bound, _ = exact_columns(state, p_index, t, duals, 0.0, remaining, hint)
@@ -458,9 +467,10 @@ def _max_value(state: State, p_index: int, t: int, duals: list[float], deadline:
     return min(value, bound)
 
 
-def enumerate_phase(state: State, deadline: float) -> None:
+def enumerate_phase(state: State, until: float) -> None:
     """For each open single-model partition (host count): find a plan of one host fewer
-    among the enumerated patterns, or prove there is none; repeat while it succeeds."""
+    among the enumerated patterns, or prove there is none; repeat while it succeeds, until
+    the work clock reaches ``until``."""
     if not (state.by_hosts and state.separable) or state.lp is None:
         return
     for p_index in sorted(state.by_partition):
@@ -468,13 +478,13 @@ def enumerate_phase(state: State, deadline: float) -> None:
         if len(types) != 1:
             continue
         t = types[0]
-        while not state.done(p_index) and deadline - time.perf_counter() > 0.05:
-            outcome = _try_fewer(state, p_index, t, deadline)
+        while not state.done(p_index) and state.left(until) > 50_000:
+            outcome = _try_fewer(state, p_index, t, until)
             if outcome != "found":
                 break
 
 
-def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
+def _try_fewer(state: State, p_index: int, t: int, until: float) -> str:
     """One round: "found" (a plan of value - 1 hosts), "proven" (none exists), or "open"."""
     assert state.lp is not None
     solved = state.lp.solve()
@@ -483,7 +493,7 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
     _, duals, _, _ = solved
     cls = state.classes
     items, dem, most, grp, cap = arrays(state, p_index, t)
-    v = _max_value(state, p_index, t, duals, deadline)
+    v = _max_value(state, p_index, t, duals, until)
     if not math.isfinite(v) or v <= 0:
         return "open"
     theta = 1.0 / max(v, 1.0)  # scaled duals: every pattern's value is at most 1
@@ -501,7 +511,7 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
     out_ptr = np.zeros(MAX_PATTERNS + 1, dtype=np.int64)
     out_cls = np.zeros(MAX_PATTERNS * 8, dtype=np.int64)
     out_k = np.zeros(MAX_PATTERNS * 8, dtype=np.int64)
-    n_out, complete = _enumerate(
+    n_out, complete, visited = _enumerate(
         pi[order],
         dem[order],
         most[order],
@@ -511,8 +521,9 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
         out_ptr,
         out_cls,
         out_k,
-        max(1, int((deadline - time.perf_counter()) * ENUM_NODES_PER_S / 2)),
+        max(1, int(state.left(until) / NODE_WORK / 2)),
     )
+    state.spend(CALL_WORK + NODE_WORK * visited + 2 * n_out)
     if n_out == 0:
         if complete:
             _raise_bound(state, p_index, hosts + 1)
@@ -531,16 +542,15 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
     s_ptr, s_cls, s_k, s_rc = new_ptr, pcls[take], pk[take], rc[perm]
     need = counts[order]
     exact_rows = pi_o > gap + 1e-9  # VMs that can never be covered twice
-    start = time.perf_counter()
+    start = state.work
     used = _lp_dive(
-        s_ptr, s_cls, s_k, need, exact_rows, hosts, start + DIVE_SHARE * (deadline - start)
+        state, s_ptr, s_cls, s_k, need, exact_rows, hosts, start + DIVE_SHARE * (until - start)
     )
     status = 1 if used is not None else -1
     if used is None:  # algorithm X: finds one, or proves none exists when complete
-        remaining = deadline - time.perf_counter()
-        status, used = _exact_cover(
-            s_ptr, s_cls, s_k, s_rc, need, hosts, gap, max(1, int(remaining * COVER_WORK_PER_S))
-        )
+        limit = max(1, int(state.left(until) / COVER_WORK))
+        status, used, touched = _exact_cover(s_ptr, s_cls, s_k, s_rc, need, hosts, gap, limit)
+        state.spend(CALL_WORK + COVER_WORK * touched)
         if status == 0 and complete and bool(exact_rows.all()):
             _raise_bound(state, p_index, hosts + 1)
             return "proven"
@@ -558,20 +568,21 @@ def _try_fewer(state: State, p_index: int, t: int, deadline: float) -> str:
 
 
 def _lp_dive(
+    state: State,
     ptr: np.ndarray,
     pcls: np.ndarray,
     pk: np.ndarray,
     need: np.ndarray,
     exact_rows: np.ndarray,
     hosts: int,
-    deadline: float,
-    seed: int = 0,
+    until: float,
 ) -> np.ndarray | None:
     """Cover ``need`` with at most ``hosts`` of the first ``DIVE_PATTERNS`` patterns by
     diving on their LP: fix the LP's integral parts (or raise the pattern it uses most),
     re-solve, undo on a dead end. After ``DIVE_BACKTRACKS`` dead ends the dive restarts,
-    choosing among the patterns the LP uses at random, weighted by their values.
-    Multiplicities per pattern, or None."""
+    choosing among the patterns the LP uses at random (seeded by the policy), weighted by
+    their values. Stops when the work clock reaches ``until``. Multiplicities per pattern,
+    or None."""
     n_pat = min(len(ptr) - 1, DIVE_PATTERNS)
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
@@ -585,20 +596,23 @@ def _lp_dive(
     for j in range(n_pat):
         for q in range(ptr[j], ptr[j + 1]):
             rows[pcls[q]].SetCoefficient(xs[j], float(pk[q]))
+    state.spend(LP_ENTRY_WORK * (ptr[n_pat] + 2 * n_pat))
     total = solver.Constraint(0.0, float(hosts))
     for x in xs:
         total.SetCoefficient(x, 1.0)
     solver.Minimize(sum(xs))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(state.problem.policy.seed)
     attempt = 0
-    while time.perf_counter() < deadline:
+    while state.clock() < until:
         lower = np.zeros(n_pat, dtype=np.int64)
         for x in xs:
             x.SetBounds(0.0, inf)
         fixed: list[int] = []
         dead_ends = 0
-        while time.perf_counter() < deadline and dead_ends <= DIVE_BACKTRACKS:
-            if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        while state.clock() < until and dead_ends <= DIVE_BACKTRACKS:
+            solved = solver.Solve()
+            state.spend(lp_work(solver, len(rows)) + LP_ENTRY_WORK * n_pat)
+            if solved != pywraplp.Solver.OPTIMAL:
                 if not fixed:
                     return None  # the root LP itself: no cover
                 j = fixed.pop()  # undo the last step and forbid it in this attempt

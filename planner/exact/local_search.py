@@ -16,13 +16,13 @@ count, anti-affinity groups and the models a VM fits on are checked on every mov
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from planner.exact.classes import (
+    CAPPED,
     Pattern,
     State,
     VMClass,
@@ -42,6 +42,9 @@ PAIR_WORK = 4000  # pairs of VMs (on sampled hosts) evaluated for removal per st
 PENDING_TRIED = 4  # pending classes (sampled) whose moves are evaluated per step
 BALANCE_POWERS = (0.0, 1.0, 2.0, 4.0)  # dot-product weightings tried by ``balanced_fill``
 BULK = 64  # a class with n VMs left is placed up to 1 + n // BULK at a time by the fill
+MOVE_WORK = 0.3  # work units per (host, class) or pair of VMs a move evaluates (measured)
+STEP_WORK = 20.0  # work units of one step of the tabu search besides its moves
+FILL_WORK = 0.05  # work units per class scored by the dot-product fill
 
 
 @dataclass
@@ -56,25 +59,25 @@ class _Host:
     groups: Counter[str] = field(default_factory=Counter)
 
 
-def empty_hosts(state: State, parts: list[int], deadline: float) -> bool:
+def empty_hosts(state: State, parts: list[int], until: float) -> bool:
     """Try to empty hosts of each partition in ``parts``; keep what improves the incumbent.
 
-    Returns True when some partition's incumbent improved. Stops at ``deadline``
-    (``time.perf_counter()`` seconds) or when a partition's host count meets its bound.
+    Returns True when some partition's incumbent improved. Stops when the work clock reaches
+    ``until`` or when a partition's host count meets its bound.
     """
     improved = False
     by_class = class_of(state)
     size = {p: sum(state.classes[ci].count for ci in state.by_partition[p]) for p in parts}
     for n, p_index in enumerate(parts):
-        now = time.perf_counter()
-        if now >= deadline:
+        if state.clock() >= until:
             break
-        # Each partition gets a share of the time left by its size.
+        now = state.work
+        # Each partition gets a share of the work left by its size.
         share = size[p_index] / max(1, sum(size[p] for p in parts[n:]))
         rng = random.Random(state.problem.policy.seed * 7919 + p_index)
         hosts = _hosts_of(state, p_index, by_class)
         target = _target(state, p_index)
-        best = _search(state, hosts, target, now + share * (deadline - now), rng)
+        best = _search(state, hosts, target, now + share * (until - now), rng)
         if best is None:
             continue
         before = state.value[p_index]
@@ -140,7 +143,7 @@ def _copy(hosts: list[_Host]) -> list[_Host]:
 
 
 def _search(
-    state: State, hosts: list[_Host], target: int, deadline: float, rng: random.Random
+    state: State, hosts: list[_Host], target: int, until: float, rng: random.Random
 ) -> list[_Host] | None:
     """Remove hosts one at a time while the search succeeds; the best host list, or None."""
     cls = state.classes
@@ -149,7 +152,7 @@ def _search(
     weight = [c.cpu / ref_cpu + c.mem / ref_mem for c in cls]
     best: list[_Host] | None = None
     current = hosts
-    while len(current) > max(target, 1) and time.perf_counter() < deadline:
+    while len(current) > max(target, 1) and state.clock() < until:
         load = sorted(
             range(len(current)),
             key=lambda b: (sum(weight[ci] * k for ci, k in current[b].counts.items()), b),
@@ -158,13 +161,13 @@ def _search(
             trial = _copy(current)
             pending = Counter(trial[victim].counts)
             del trial[victim]
-            now = time.perf_counter()
-            until = now + (deadline - now) / (ATTEMPTS - n)
-            if _drain(cls, weight, trial, pending, until, rng):
+            now = state.work
+            attempt_until = now + (until - now) / (ATTEMPTS - n)
+            if _drain(state, weight, trial, pending, attempt_until, rng):
                 current = trial
                 best = _copy(trial)
                 break
-            if time.perf_counter() >= deadline:
+            if state.clock() >= until:
                 return best
         else:
             return best
@@ -172,20 +175,22 @@ def _search(
 
 
 def _drain(
-    cls: list[VMClass],
+    state: State,
     weight: list[float],
     hosts: list[_Host],
     pending: Counter[int],
-    deadline: float,
+    until: float,
     rng: random.Random,
 ) -> bool:
-    """Tabu search until nothing is pending (True) or the step budget or time runs out."""
+    """Tabu search until nothing is pending (True) or the step budget runs out or the work
+    clock reaches ``until``."""
+    cls = state.classes
     tabu: dict[tuple[int, int], int] = {}  # (class, host) -> last step it may not move
     for step in range(MAX_STEPS_PER_HOST):
-        _fill(cls, hosts, pending, tabu, step)
+        state.spend(STEP_WORK + MOVE_WORK * _fill(cls, hosts, pending, tabu, step))
         if not pending:
             return True
-        if step % 16 == 0 and time.perf_counter() >= deadline:
+        if state.clock() >= until:
             return False
         best: tuple[float, float] | None = None
         move: tuple[int, int, tuple[int, ...]] | None = None
@@ -193,7 +198,8 @@ def _drain(
         if len(candidates) > PENDING_TRIED:
             candidates = rng.sample(candidates, PENDING_TRIED)
         for pi in candidates:
-            found = _best_move(cls, weight, hosts, pi, tabu, step, rng)
+            found, evaluated = _best_move(cls, weight, hosts, pi, tabu, step, rng)
+            state.spend(MOVE_WORK * evaluated)
             if found is not None and (best is None or found[0] < best):
                 best, move = found[0], (pi, *found[1])
         if move is None:
@@ -228,11 +234,14 @@ def _fill(
     pending: Counter[int],
     tabu: dict[tuple[int, int], int],
     step: int,
-) -> None:
-    """Best fit of the pending VMs, largest first, onto hosts where they fit as they are."""
+) -> int:
+    """Best fit of the pending VMs, largest first, onto hosts where they fit as they are;
+    returns how many (VM, host) pairs it looked at."""
+    looked = 0
     for ci in sorted(pending, key=lambda c: (-(cls[c].cpu + cls[c].mem), c)):
         c = cls[ci]
         while pending.get(ci):
+            looked += len(hosts)
             best, best_left = -1, 0.0
             for b, h in enumerate(hosts):
                 if tabu.get((ci, b), -1) >= step or not _fits(c, h):
@@ -247,6 +256,7 @@ def _fill(
             pending[ci] -= 1
             if not pending[ci]:
                 del pending[ci]
+    return looked
 
 
 def _best_move(
@@ -257,10 +267,12 @@ def _best_move(
     tabu: dict[tuple[int, int], int],
     step: int,
     rng: random.Random,
-) -> tuple[tuple[float, float], tuple[int, tuple[int, ...]]] | None:
+) -> tuple[tuple[tuple[float, float], tuple[int, tuple[int, ...]]] | None, int]:
     """The host and the (one or two) VMs to take out of it so that a VM of ``ci`` fits,
-    adding the least weight to the pending set (ties broken at random), with that key."""
+    adding the least weight to the pending set (ties broken at random), with that key; and
+    how many (host, class) pairs and pairs of VMs it evaluated."""
     c = cls[ci]
+    evaluated = len(hosts)
     best: tuple[float, float] | None = None
     move: tuple[int, tuple[int, ...]] | None = None
     # Two-VM removals on a sample of hosts: the pairs of a host grow with its classes squared.
@@ -274,6 +286,7 @@ def _best_move(
         movable = [
             r for r in h.counts if r != ci and tabu.get((r, b), -1) < step and h.counts[r] > 0
         ]
+        evaluated += len(h.counts)
         for r in movable:
             cr = cls[r]
             if clash and cr.group != c.group:
@@ -284,6 +297,7 @@ def _best_move(
                     best, move = key, (b, (r,))
         if b not in pair_hosts:
             continue
+        evaluated += len(movable) * (len(movable) + 1) // 2
         for i, r in enumerate(movable):
             cr = cls[r]
             for s in movable[i:]:
@@ -298,7 +312,7 @@ def _best_move(
                     key = (weight[r] + weight[s] - weight[ci], rng.random())
                     if best is None or key < best:
                         best, move = key, (b, (r, s))
-    return None if best is None or move is None else (best, move)
+    return (None if best is None or move is None else (best, move)), evaluated
 
 
 def balanced_fill(state: State, parts: list[int]) -> None:
@@ -367,7 +381,7 @@ def _dot_product_fill(
     wc, wm = cpu / ht.cpu_cap_m, mem / ht.mem_cap_mib
     chosen: list[tuple[Pattern, int]] = []
     while left.any():
-        if time.perf_counter() >= state.deadline:
+        if state.clock() >= CAPPED:  # the safety cap only: the fill is short
             return None
         need_c, need_m = float(wc @ left), float(wm @ left)
         ac, am = (need_c / max(need_c, need_m)) ** power, (need_m / max(need_c, need_m)) ** power
@@ -378,6 +392,7 @@ def _dot_product_fill(
             ok = (left > 0) & (cpu <= rc) & (mem <= rm) & ~banned
             if not ok.any():
                 break
+            state.spend(FILL_WORK * len(items) + 2)
             score = wc * (ac * rc / ht.cpu_cap_m) + wm * (am * rm / ht.mem_cap_mib)
             j = int(np.argmax(np.where(ok, score, -1.0)))
             k = 1

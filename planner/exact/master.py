@@ -13,17 +13,19 @@ partition when no ``max_count`` couples the partitions.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable
 
 from ortools.linear_solver import pywraplp
 
 from planner.exact.classes import (
     EPS,
+    LP_ENTRY_WORK,
+    LP_READ_WORK,
     Pattern,
     PatternKey,
     State,
     host_fixed_cost,
+    lp_work,
     max_hosts,
     proven,
     types_of,
@@ -64,6 +66,7 @@ class Master:
             self.cover[big].SetCoefficient(y, -1.0)
 
     def add(self, p: Pattern) -> None:
+        self.state.spend(LP_ENTRY_WORK * (2 + len(p.counts)))
         self.patterns.append(p)
         self.keys.add(p.key())
         x = self.solver.NumVar(0.0, self.solver.infinity(), "")
@@ -77,7 +80,9 @@ class Master:
     def solve(self) -> tuple[float, list[float], dict[int, float], list[float]] | None:
         """(value, cover duals, max_count duals by type, primal values) or None."""
         self.solver.Objective().SetMinimization()
-        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+        status = self.solver.Solve()
+        self.state.spend(lp_work(self.solver, len(self.cover)) + LP_READ_WORK * len(self.xs))
+        if status != pywraplp.Solver.OPTIMAL:
             return None
         duals = [max(0.0, row.dual_value()) for row in self.cover]
         mu = {t.index: 0.0 for t in self.state.problem.host_types}
@@ -115,16 +120,16 @@ def exchanges(state: State) -> list[tuple[int, int]]:
     return pairs
 
 
-def column_generation(state: State, cg_deadline: float) -> tuple[bool, int]:
+def column_generation(state: State, cg_until: float) -> tuple[bool, int]:
     """Solve the LP relaxation by column generation; returns (converged, iterations).
 
     Greedy pricing runs first; exact pricing only when it finds nothing. Every exact round
     gives valid bounds, so the loop also stops once every partition's incumbent meets its
-    bound.
+    bound. Stops when the work clock reaches ``cg_until``.
     """
     assert state.lp is not None
     iterations = 0
-    while time.perf_counter() < cg_deadline:
+    while state.clock() < cg_until:
         if proven(state):
             return False, iterations
         iterations += 1
@@ -160,7 +165,7 @@ def column_generation(state: State, cg_deadline: float) -> tuple[bool, int]:
                     added += state.add(col)
                 if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (1 + 1e-9):
                     continue
-                remaining = cg_deadline - time.perf_counter()
+                remaining = state.left(cg_until)
                 if remaining <= 0:
                     return False, iterations
                 hint = dict(cols[0].counts) if cols else None

@@ -25,6 +25,7 @@ from planner.exact.classes import (
     host_fixed_cost,
     licence_table,
     make_pattern,
+    run_cp_sat,
 )
 
 __all__ = ["add_capacity", "dp_columns", "exact_columns", "fill", "greedy_columns"]
@@ -41,7 +42,9 @@ COLUMNS_PER_ROUND = 40  # most greedy columns kept per (partition, model) and ro
 DP_WORK = 4_000_000  # grid cells x knapsack steps one dynamic-programming pricing may touch
 
 
-PRICING_TIME_S = 0.3  # most seconds one CP-SAT pricing call may take
+PRICING_WORK = 300_000  # most work units (CP-SAT deterministic time) one pricing call may take
+GREEDY_WORK = 1.0  # work units per class and fill of the greedy pricing
+DP_CELL_WORK = 0.004  # work units per grid cell and step of the DP pricing (numpy)
 
 
 def greedy_columns(
@@ -72,6 +75,7 @@ def greedy_columns(
     def by_value(ci: int) -> float:
         return duals[ci]
 
+    state.spend(GREEDY_WORK * len(items) * (6 + GREEDY_SEEDS) + 10)
     orders = [sorted(items, key=key, reverse=True) for key in (by_sum, by_max, by_value)]
     fills: list[dict[int, int]] = [fill(state, t, order, {}, avail) for order in orders]
     for seed in orders[2][:GREEDY_SEEDS]:
@@ -263,6 +267,9 @@ def dp_columns(
         return [], 0.0, True
     steps = _dp_steps(state, items, t, avail)
     grid, exact = _dp_grid(state, items, t, len(steps))
+    ht = state.problem.host_types[t]
+    cells = (ht.cpu_cap_m // grid[0] + 1) * (ht.mem_cap_mib // grid[1] + 1)
+    state.spend(DP_CELL_WORK * cells * len(steps) * (1 if exact else 2) + 20)
     value_up, counts = _dp_knapsack(state, t, steps, duals, grid, up=True)
     bound = value_up
     if not exact:
@@ -274,7 +281,6 @@ def dp_columns(
         if rc < -1e-9 * max(1.0, col.cost):
             cols.append(col)
     # Exact only when no rule the grid ignores can bind (costs, the VM count).
-    ht = state.problem.host_types[t]
     slots = sum(k for step in steps for _, k in step.options[:1])
     return cols, bound, exact and state.by_hosts and slots <= ht.vm_cap
 
@@ -297,7 +303,7 @@ def exact_columns(
     t: int,
     duals: list[float],
     mu: float,
-    time_limit: float,
+    work: float,
     hint: dict[int, int] | None = None,
 ) -> tuple[list[Pattern], float, bool]:
     """Columns of negative reduced cost by CP-SAT, a bound on the pricing value, and whether
@@ -307,7 +313,7 @@ def exact_columns(
     the returned bound is >= the best value over all patterns of (p_index, t). Only patterns
     of negative reduced cost are searched for (value > fixed cost - mu): a decision problem
     that CP-SAT settles much faster than the plain maximisation; when there is none, the
-    bound is that threshold.
+    bound is that threshold. ``work`` caps the work units (CP-SAT deterministic time).
     """
     problem = state.problem
     ht = problem.host_types[t]
@@ -333,12 +339,8 @@ def exact_columns(
     for ci, k in (hint or {}).items():
         if ci in a:
             m.add_hint(a[ci], k)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, min(time_limit, PRICING_TIME_S))
-    solver.parameters.num_workers = 1  # a small knapsack: parallel workers only add overhead
-    solver.parameters.random_seed = problem.policy.seed
     collector = _Collector(a)
-    status = solver.solve(m, collector)
+    solver, status = run_cp_sat(state, m, max(50_000.0, min(work, PRICING_WORK)), collector)
     if status == cp_model.INFEASIBLE:
         # Every pattern: scaled value < threshold, true value < that + rounding.
         return [], threshold + (most_vms + rounding + 1) / scale, True

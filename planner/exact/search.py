@@ -14,13 +14,13 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import time
 from collections import Counter, defaultdict
 
 from ortools.sat.python import cp_model
 
 from planner.exact.classes import (
     COST_SCALE,
+    LP_ENTRY_WORK,
     Pattern,
     PatternKey,
     State,
@@ -28,7 +28,7 @@ from planner.exact.classes import (
     clip,
     fit_count,
     make_pattern,
-    remaining_time,
+    run_cp_sat,
     to_packing,
     types_of,
 )
@@ -47,12 +47,14 @@ ASSIGN_MAX_VMS = 120  # partitions up to this many VMs get the assignment model
 DIVE_BACKTRACKS = 20  # undone diving steps before the dive must finish
 DIVE_PRICING_ROUNDS = 8  # LP re-solves with new columns per diving step (host count)
 DIVE_BB_NODES = 100_000  # branch-and-bound nodes per pricing inside a dive
+MIN_CP_SAT_WORK = 50_000  # work units below which a CP-SAT model is not worth building
+MODEL_ENTRY_WORK = 3.0  # work units per term of a CP-SAT model built here
 
 
 def dive(
     state: State,
     parts: list[int],
-    dive_deadline: float,
+    until: float,
     backtracks: int = 0,
     rng: random.Random | None = None,
 ) -> Packing | None:
@@ -65,7 +67,7 @@ def dive(
     and its pattern banned (at most ``backtracks`` times). With ``rng``, a step without
     integral LP values fixes one pattern drawn at random (weighted by its value squared)
     instead of the one used most: repeated dives then explore different plans. Returns a
-    complete packing of ``parts``, or None when out of time.
+    complete packing of ``parts``, or None when the work clock reaches ``until``.
     """
     problem = state.problem
     cls = state.classes
@@ -104,15 +106,17 @@ def dive(
             lp.caps[t].SetUb(float(max(0, n)))
         for ci, n in residual.items():
             lp.cover[ci].SetLb(float(max(0, n)))
-        started = time.perf_counter()
-        step = _dive_step(state, lp, parts, residual, caps, dive_deadline, rng)
+        state.spend(LP_ENTRY_WORK * (len(residual) + len(caps)))
+        started = state.work
+        step = _dive_step(state, lp, parts, residual, caps, until, rng)
         if step is None:
             return None
         cols, last, z = step
         if state.by_hosts and state.separable:
             # An anytime dive: what the fixed hosts leave, packed by sequential value
-            # correction for about as long as the step took.
-            slice_end = min(dive_deadline, 2 * time.perf_counter() - started)
+            # correction for about as much work as the step took.
+            now = state.work
+            slice_end = min(until, now + (now - started))
             fixed = [c for done, _ in steps for c in done] + cols
             finished = _finish(state, parts, fixed, slice_end)
             if finished is not None:
@@ -130,12 +134,10 @@ def dive(
     return to_packing(state, chosen, parts)
 
 
-def _finish(
-    state: State, parts: list[int], fixed: list[Pattern], deadline: float
-) -> Packing | None:
+def _finish(state: State, parts: list[int], fixed: list[Pattern], until: float) -> Packing | None:
     """The ``fixed`` patterns plus the rest of each partition's VMs packed by sequential
     value correction (host count, one model per partition); None when that is not possible
-    or out of time."""
+    or the work clock reaches ``until`` first."""
     residual = Counter({ci: state.classes[ci].count for p in parts for ci in state.by_partition[p]})
     for col in fixed:
         residual.subtract(dict(col.counts))
@@ -149,7 +151,7 @@ def _finish(
             return None
         fixed_here = sum(col.partition == p_index for col in fixed)
         target = int(state.rounded(state.bound.get(p_index, 0.0))) - fixed_here
-        found = complete(state, p_index, types[0], left, target, deadline)
+        found = complete(state, p_index, types[0], left, target, until)
         if found is None:
             return None
         chosen.extend(found)
@@ -162,7 +164,7 @@ def _dive_step(
     parts: list[int],
     residual: dict[int, int],
     caps: dict[int, int],
-    dive_deadline: float,
+    until: float,
     rng: random.Random | None = None,
 ) -> tuple[list[Pattern], int, float] | None:
     """One diving step: the patterns (clipped to the residual) to fix next, the LP column of
@@ -170,7 +172,7 @@ def _dive_step(
     # The host count prices a few rounds per step (each dive is one of many); the cost
     # solves the residual LP fully (its single dive must choose well).
     for _ in range(DIVE_PRICING_ROUNDS if state.by_hosts else 10**9):
-        if time.perf_counter() > dive_deadline:
+        if state.clock() > until:
             return None
         solved = lp.solve()
         if solved is None:
@@ -262,13 +264,14 @@ def _substitute(
     return make_pattern(state, p.partition, p.type_index, counts)
 
 
-def restricted_master(state: State, phase_deadline: float, by_class: dict[int, int]) -> None:
-    """CP-SAT over the generated patterns, warm-started from the incumbent."""
+def restricted_master(state: State, until: float, by_class: dict[int, int]) -> None:
+    """CP-SAT over the generated patterns, warm-started from the incumbent, until the work
+    clock reaches ``until``."""
     problem = state.problem
     parts = [p for p in state.by_partition if not (state.separable and state.done(p))]
     patterns = [p for p in state.patterns if p.partition in parts]
-    remaining = phase_deadline - time.perf_counter()
-    if remaining <= 0.05 or not patterns:
+    remaining = state.left(until)
+    if remaining <= MIN_CP_SAT_WORK or not patterns:
         return
     m = cp_model.CpModel()
     xs: list[cp_model.IntVar] = []
@@ -305,28 +308,26 @@ def restricted_master(state: State, phase_deadline: float, by_class: dict[int, i
             hint[(b.partition, b.type_index, tuple(sorted(counts.items())))] += 1
     for x, p in zip(xs, patterns, strict=True):
         m.add_hint(x, hint.get(p.key(), 0))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = remaining
-    solver.parameters.num_workers = problem.policy.workers
-    solver.parameters.random_seed = problem.policy.seed
-    status = solver.solve(m)
+    state.spend(MODEL_ENTRY_WORK * sum(len(p.counts) + 2 for p in patterns))
+    solver, status = run_cp_sat(state, m, remaining)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     chosen = [(p, int(solver.value(x))) for x, p in zip(xs, patterns, strict=True)]
     accept(state, to_packing(state, chosen, parts))
 
 
-def assignment_phase(state: State) -> None:
-    """Per small partition with one model to buy: try ``incumbent - 1`` hosts until proven."""
+def assignment_phase(state: State, until: float) -> None:
+    """Per small partition with one model to buy: try ``incumbent - 1`` hosts until proven
+    or the work clock reaches ``until``."""
     for p_index in sorted(state.by_partition):
-        while not state.done(p_index) and remaining_time(state) > 0.05:
+        while not state.done(p_index) and state.left(until) > MIN_CP_SAT_WORK:
             types = types_of(state, p_index)
             n_vms = sum(state.classes[ci].count for ci in state.by_partition[p_index])
             if len(types) != 1 or n_vms > ASSIGN_MAX_VMS:
                 break
             hosts = round(state.value[p_index]) - 1
-            outcome = _assign(state, p_index, types[0], hosts)
-            if outcome is None:  # out of time: nothing learnt
+            outcome = _assign(state, p_index, types[0], hosts, state.left(until))
+            if outcome is None:  # out of work: nothing learnt
                 break
             if isinstance(outcome, str):  # infeasible: the incumbent is optimal
                 state.bound[p_index] = max(state.bound.get(p_index, 0.0), float(hosts + 1))
@@ -362,11 +363,12 @@ def _conflict_clique(state: State, p_index: int, t: int) -> list[int]:
     return clique
 
 
-def _assign(state: State, p_index: int, t: int, hosts: int) -> list[HostBin] | str | None:
-    """Pack partition p_index onto ``hosts`` hosts of type t: bins, "infeasible", or None."""
-    problem = state.problem
-    remaining = remaining_time(state)
-    if hosts <= 0 or remaining <= 0.05:
+def _assign(
+    state: State, p_index: int, t: int, hosts: int, work: float
+) -> list[HostBin] | str | None:
+    """Pack partition p_index onto ``hosts`` hosts of type t within ``work`` units: bins,
+    "infeasible", or None."""
+    if hosts <= 0 or work <= MIN_CP_SAT_WORK:
         return "infeasible" if hosts <= 0 else None
     items = list(state.by_partition[p_index])
     cls = state.classes
@@ -390,11 +392,8 @@ def _assign(state: State, p_index: int, t: int, hosts: int) -> list[HostBin] | s
     loads = {b: sum(y[ci, b] * cls[ci].cpu for ci in items) for b in free}
     for b, b2 in itertools.pairwise(free):
         m.add(loads[b] >= loads[b2])
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = remaining
-    solver.parameters.num_workers = problem.policy.workers
-    solver.parameters.random_seed = problem.policy.seed
-    status = solver.solve(m)
+    state.spend(MODEL_ENTRY_WORK * len(y) * 4)
+    solver, status = run_cp_sat(state, m, work)
     if status == cp_model.INFEASIBLE:
         return "infeasible"
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

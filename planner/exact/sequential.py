@@ -25,8 +25,6 @@ dives use ``complete`` to pack what their fixed hosts leave.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from planner.exact.classes import Pattern, State, accept, make_pattern, to_packing, types_of
@@ -35,39 +33,42 @@ from planner.exact.enumerate import arrays, best_pattern
 __all__ = ["complete", "value_correction"]
 
 PASSES = 40  # passes per run (each run starts afresh, with its own power)
-RUNS = 1000  # runs per partition (the deadline ends them first)
+RUNS = 1000  # runs per partition (the work limit ends them first)
 POWERS = (2.0, 1.0, 1.5, 1.25, 1.75)  # values are raised to a power (one per run): big VMs
 # first, small ones filling the gaps; 2 suits many small VMs per host, lower powers few.
 JITTER = 0.03  # values vary by up to this share from pass to pass
 NODES = 20_000  # branch-and-bound nodes per host filled
 REPEAT_SHARE = 0.02  # a host's pattern may be repeated for up to this share of the hosts left
-RUNS_SHARE = 0.5  # of a completion's time, for the runs; the rest repacks their best
+RUNS_SHARE = 0.5  # of a completion's work, for the runs; the rest repacks their best
 REPACK_HOSTS = 10  # hosts one repacking step takes apart
 REPACK_RUNS, REPACK_PASSES = 2, 4  # the short runs that repack them
 STALL_PASSES = 60  # passes without a better packing before the runs give up
 STALL_STEPS = 120  # repacking steps without a host fewer before repacking gives up
 MAX_COLUMNS = 4000  # patterns one partition's passes add to the LP (the latest ones)
+HOST_WORK = 30.0  # work units per host a pass fills, besides its knapsack's nodes
+REPEAT_WORK = 10.0  # work units per repetition of a host's pattern
 
 
-def value_correction(state: State, parts: list[int], deadline: float) -> None:
-    """Run passes on each partition in ``parts`` until ``deadline``; keep the best packing
-    (when it improves the incumbent) and add the hosts of the passes as columns."""
+def value_correction(state: State, parts: list[int], until: float) -> None:
+    """Run passes on each partition in ``parts`` until the work clock reaches ``until``; keep
+    the best packing (when it improves the incumbent) and add the hosts of the passes as
+    columns."""
     if not (state.by_hosts and state.separable):
         return
     sizes = {p: sum(state.classes[ci].count for ci in state.by_partition[p]) for p in parts}
     for n, p_index in enumerate(parts):
         types = types_of(state, p_index)
-        now = time.perf_counter()
-        if len(types) != 1 or now >= deadline:
+        if len(types) != 1 or state.clock() >= until:
             continue
+        now = state.work
         share = sizes[p_index] / max(1, sum(sizes[p] for p in parts[n:]))
-        _partition(state, p_index, types[0], now + share * (deadline - now))
+        _partition(state, p_index, types[0], now + share * (until - now))
 
 
-def _partition(state: State, p_index: int, t: int, deadline: float) -> None:
+def _partition(state: State, p_index: int, t: int, until: float) -> None:
     counts = {ci: state.classes[ci].count for ci in state.by_partition[p_index]}
     target = int(state.rounded(state.bound.get(p_index, 0.0)))
-    found = complete(state, p_index, t, counts, target, deadline, MAX_COLUMNS)
+    found = complete(state, p_index, t, counts, target, until, MAX_COLUMNS)
     if found is not None:
         accept(state, to_packing(state, found, [p_index]))
 
@@ -78,11 +79,12 @@ def complete(
     t: int,
     residual: dict[int, int],
     target: int,
-    deadline: float,
+    until: float,
     columns: int = 0,
 ) -> list[tuple[Pattern, int]] | None:
     """The fewest hosts of type t the passes find for the VMs ``residual`` (per class) of a
-    partition, stopping at ``target`` hosts or ``deadline``; also adds the latest
+    partition, stopping at ``target`` hosts or when the work clock reaches ``until``; also
+    adds the latest
     ``columns`` patterns of the passes to the LP. None when no pass completed or some VMs
     need another model."""
     items, dem, most, grp, cap = arrays(state, p_index, t)
@@ -92,11 +94,13 @@ def complete(
     sizes = _Sizes(dem, grp, cap)
     rng = np.random.default_rng(state.problem.policy.seed * 7919 + p_index)
     seen: dict[bytes, np.ndarray] = {}
-    start = time.perf_counter()
-    runs_end = start + RUNS_SHARE * (deadline - start)
-    best = _runs(sizes, counts, target, runs_end, rng, seen if columns else None, RUNS, PASSES)
+    start = state.work
+    runs_end = start + RUNS_SHARE * (until - start)
+    best = _runs(
+        state, sizes, counts, target, runs_end, rng, seen if columns else None, RUNS, PASSES
+    )
     if best is not None and len(best) > target:
-        best = _repack(sizes, best, target, deadline, rng)
+        best = _repack(state, sizes, best, target, until, rng)
     for k in list(seen.values())[-columns:] if columns else []:
         state.add(_pattern(state, p_index, t, items, k))
     if best is None:
@@ -109,10 +113,11 @@ def complete(
 
 
 def _runs(
+    state: State,
     sizes: _Sizes,
     counts: np.ndarray,
     target: int,
-    deadline: float,
+    until: float,
     rng: np.random.Generator,
     seen: dict[bytes, np.ndarray] | None,
     runs: int,
@@ -127,7 +132,7 @@ def _runs(
         values, weight = sizes.size.copy(), 1.0
         for n in range(passes):
             jitter = rng.uniform(1 - JITTER, 1 + JITTER, len(values)) if n else 1.0
-            done = _pass((values * jitter) ** power, sizes, counts, deadline)
+            done = _pass(state, (values * jitter) ** power, sizes, counts, until)
             if done is None:
                 return best
             hosts, learnt = done
@@ -147,7 +152,12 @@ def _runs(
 
 
 def _repack(
-    sizes: _Sizes, hosts: list[np.ndarray], target: int, deadline: float, rng: np.random.Generator
+    state: State,
+    sizes: _Sizes,
+    hosts: list[np.ndarray],
+    target: int,
+    until: float,
+    rng: np.random.Generator,
 ) -> list[np.ndarray]:
     """Ruin and recreate: the two emptiest hosts and a few others drawn at random, repacked
     by short runs of passes; kept when they need fewer hosts, or as many but fuller ones
@@ -159,7 +169,7 @@ def _repack(
         return float(sum(((k @ load) ** 2).sum() for k in group))
 
     since = 0  # steps since the host count last fell
-    while len(hosts) > max(target, 1) and time.perf_counter() < deadline:
+    while len(hosts) > max(target, 1) and state.clock() < until:
         since += 1
         if since > STALL_STEPS:
             break
@@ -170,7 +180,8 @@ def _repack(
         pick = [int(i) for i in order[:2]] + [int(i) for i in drawn]
         old = [hosts[i] for i in pick]
         vms = np.sum(old, axis=0)
-        new = _runs(sizes, vms, len(pick) - 1, deadline, rng, None, REPACK_RUNS, REPACK_PASSES)
+        state.spend(HOST_WORK * len(hosts))
+        new = _runs(state, sizes, vms, len(pick) - 1, until, rng, None, REPACK_RUNS, REPACK_PASSES)
         if new is None:
             break
         if len(new) < len(old):
@@ -241,24 +252,26 @@ class _Sizes:
 
 
 def _pass(
-    values: np.ndarray, sizes: _Sizes, counts: np.ndarray, deadline: float
+    state: State, values: np.ndarray, sizes: _Sizes, counts: np.ndarray, until: float
 ) -> tuple[list[np.ndarray], np.ndarray] | None:
     """One pass with knapsack values ``values`` (per class): the hosts (VMs per class) and
-    each class's learnt value (its mean size / host fill); None at the deadline."""
+    each class's learnt value (its mean size / host fill); None when the work clock reaches
+    ``until``."""
     left = counts.copy()
     hosts: list[np.ndarray] = []
     share = np.zeros(len(values))  # sum over the class's VMs of size / host fill
     placed = np.zeros(len(values))
     size = sizes.size
     while left.any():
-        if time.perf_counter() >= deadline:
+        if state.clock() >= until:
             return None
         offer = sizes.offer(left)
         # A size is worth the mean value of its VMs left.
         weight = np.bincount(sizes.of, weights=values * left, minlength=len(offer))
         number = np.bincount(sizes.of, weights=left, minlength=len(offer))
         worth = np.where(number > 0, weight / np.maximum(number, 1), 0.0)
-        k = best_pattern(worth, sizes.dem, offer, sizes.grp, sizes.cap, NODES)
+        k, work = best_pattern(worth, sizes.dem, offer, sizes.grp, sizes.cap, NODES)
+        state.spend(work + HOST_WORK)
         if not k.any():  # pragma: no cover - every VM fits an empty host on its own
             return None
         hosts_left = max(float(size @ left), 1.0)
@@ -266,6 +279,7 @@ def _pass(
             if (sizes.offer(left) < k).any():
                 break
             per_class = sizes.spread(k, left)
+            state.spend(REPEAT_WORK)
             left -= per_class
             hosts.append(per_class)
             used = np.flatnonzero(per_class)
