@@ -28,6 +28,7 @@ partition fail, so k failures in one partition are the cases to check.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -36,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from planner.heuristic import RoomTree
 from planner.models import FailureCheck, HostPlan, KFailureCheck, Problem, SizedVM
 
 __all__ = ["EXHAUSTIVE_LIMIT", "SAMPLE_LIMIT", "simulate_failures", "work_budget"]
@@ -103,82 +105,23 @@ class _Load:
 _Kind = tuple[tuple[int, ...], tuple[str, ...]]  # a VM's fitting models and licence tags
 
 
-class _Tree:
-    """Max free vCPU, memory and VM slots over the survivors, for one kind of VM.
-
-    Leaves are the partition's hosts (emptiest first); a host that cannot run this kind of
-    VM at all (model, licence) has -1 everywhere, so a search never enters it.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.base = 1 << max(0, math.ceil(math.log2(max(1, size))))
-        self.cpu = [-1] * (2 * self.base)
-        self.mem = [-1] * (2 * self.base)
-        self.count = [-1] * (2 * self.base)
-
-    def fill(self, leaves: list[tuple[int, int, int]]) -> None:
-        """Set every leaf at once, then the inner nodes bottom-up."""
-        for n, (cpu, mem, count) in enumerate(leaves, self.base):
-            self.cpu[n], self.mem[n], self.count[n] = cpu, mem, count
-        for i in range(self.base - 1, 0, -1):
-            a, b = 2 * i, 2 * i + 1
-            self.cpu[i] = max(self.cpu[a], self.cpu[b])
-            self.mem[i] = max(self.mem[a], self.mem[b])
-            self.count[i] = max(self.count[a], self.count[b])
-
-    def set(self, leaf: int, cpu: int, mem: int, count: int) -> None:
-        """Set one leaf and its ancestors, stopping where an ancestor does not change."""
-        c, m, k = self.cpu, self.mem, self.count
-        i = leaf + self.base
-        c[i], m[i], k[i] = cpu, mem, count
-        i //= 2
-        while i:
-            a, b = 2 * i, 2 * i + 1
-            new = (max(c[a], c[b]), max(m[a], m[b]), max(k[a], k[b]))
-            if new == (c[i], m[i], k[i]):
-                return
-            c[i], m[i], k[i] = new
-            i //= 2
-
-    def find(self, v: SizedVM, room: Callable[[int], _Room], sim: _Simulation) -> int:
-        """The first leaf whose room holds ``v``, or -1; subtrees too small are skipped."""
-        cpu, mem, count, base = self.cpu, self.mem, self.count, self.base
-        a, b = v.cpu_m, v.mem_mib
-        stack = [1]
-        visits = 0
-        found = -1
-        while stack:
-            i = stack.pop()
-            visits += 1
-            if cpu[i] < a or mem[i] < b or count[i] < 1:
-                continue
-            if i >= base:
-                if room(i - base).holds(v):
-                    found = i - base
-                    break
-                continue  # anti-affinity: a group member already runs there
-            stack.append(2 * i + 1)
-            stack.append(2 * i)
-        sim.spend(visits)
-        return found
-
-
 class _Partition:
     """The hosts of one partition, their free room, and the search trees (built on demand)."""
 
     def __init__(self, members: list[int], rooms: list[_Room]) -> None:
         # Emptiest first (by the scarcer free share): restarts spread over the survivors.
-        self.order = sorted(members, key=lambda i: (_share(rooms[i]), rooms[i].host.id))
-        self.leaf = {h: n for n, h in enumerate(self.order)}
-        self.rooms = [rooms[i] for i in self.order]  # baseline room per leaf
-        self.trees: dict[_Kind, _Tree] = {}
+        ranked = sorted(range(len(members)), key=lambda j: (_share(rooms[j]), rooms[j].host.id))
+        self.leaf = {members[j]: n for n, j in enumerate(ranked)}
+        self.rooms = [rooms[j] for j in ranked]  # baseline room per leaf
+        # Per kind of VM: hosts that cannot run it at all (model, licence) are -1 leaves.
+        self.trees: dict[_Kind, RoomTree] = {}
 
-    def tree(self, kind: _Kind, changed: dict[int, _Room], down: set[int]) -> _Tree:
+    def tree(self, kind: _Kind, changed: dict[int, _Room], down: set[int]) -> RoomTree:
         """The tree of ``kind``; one built during a scenario starts from that scenario's
         state (``changed`` rooms, ``down`` leaves failed)."""
         t = self.trees.get(kind)
         if t is None:
-            t = self.trees[kind] = _Tree(len(self.order))
+            t = self.trees[kind] = RoomTree(len(self.rooms))
             t.fill(
                 [
                     (-1, -1, -1) if n in down else _leaf(changed.get(n, r), kind)
@@ -186,6 +129,10 @@ class _Partition:
                 ]
             )
         return t
+
+
+def _holds(room: Callable[[int], _Room], v: SizedVM, n: int) -> bool:
+    return room(n).holds(v)
 
 
 def _covers(room: int, vms: int) -> bool:
@@ -209,7 +156,7 @@ class _Simulation:
     def __init__(self, problem: Problem, hosts: Sequence[HostPlan]) -> None:
         self.hosts = hosts
         self.by_name = {v.name: v for v in problem.vms}
-        self.rooms = [_room(h, self.by_name) for h in hosts]
+        self.rooms: dict[int, _Room] = {}  # built on first use: most hosts never need one
         self.loads: dict[int, _Load] = {}
         members: dict[str, list[int]] = {}
         for i, h in enumerate(hosts):
@@ -219,6 +166,12 @@ class _Simulation:
         self.spare_hosts: dict[str, list[int]] = {}
         self.budget = work_budget(len(problem.vms))
         self.work = 0
+
+    def room(self, i: int) -> _Room:
+        """Host ``i``'s free room as the plan leaves it."""
+        if i not in self.rooms:
+            self.rooms[i] = _room(self.hosts[i], self.by_name)
+        return self.rooms[i]
 
     def spend(self, units: int) -> None:
         self.work += units
@@ -238,7 +191,7 @@ class _Simulation:
 
     def takes_whole(self, failed: int, spare: int) -> bool:
         """Whether ``spare`` (as in the plan) holds every VM of ``failed`` at once."""
-        h, room, need = self.hosts[failed], self.rooms[spare], self.load(failed)
+        h, room, need = self.hosts[failed], self.room(spare), self.load(failed)
         return (
             room.host.type_index in need.fits
             and h.cpu_used_m <= room.cpu
@@ -275,7 +228,8 @@ class _Simulation:
             return []
         name = self.hosts[failed[0]].partition
         if name not in self.parts:
-            self.parts[name] = _Partition(self.members[name], self.rooms)
+            members = self.members[name]
+            self.parts[name] = _Partition(members, [self.room(i) for i in members])
         part = self.parts[name]
         changed: dict[int, _Room] = {}  # leaf -> its room in this scenario, where changed
 
@@ -299,7 +253,9 @@ class _Simulation:
                 if not v.group and any(v.cpu_m >= a and v.mem_mib >= b for a, b in seen):
                     stranded.append(v.name)
                     continue
-                n = part.tree(kind, changed, down).find(v, room, self)
+                tree = part.tree(kind, changed, down)
+                n, visits = tree.leftmost(v.cpu_m, v.mem_mib, functools.partial(_holds, room, v))
+                self.spend(visits)
                 if n < 0:
                     stranded.append(v.name)
                     if not v.group and len(seen) < 8:
