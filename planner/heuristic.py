@@ -140,7 +140,7 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
             # Each variant costs classes x hosts; on large partitions try the likeliest few.
             orders, prefs = [orders[0], orders[-1]], prefs[:2]
         if len(part.vms) > HUGE:
-            orders, prefs = orders[:1], prefs[:1]
+            orders, prefs = orders[-1:], prefs[:1]  # licence-aware order: cheapest by far
         for order in orders:
             for pref in prefs:
                 left = dict(remaining)
