@@ -113,6 +113,11 @@ def improve(
     never worse than it. ``time_limit`` is in seconds, for all phases together. ``bounds``
     are the cheap lower bounds when the caller has them already.
     """
+    if time_limit <= 0:
+        # No time left (the caller kept it all for assembling a very large plan): building
+        # the engine's model alone would overrun, so the incumbent stands, bound by the
+        # caller's cheap bounds.
+        return ExactResult(incumbent, 0.0, False, False, 0, 0)
     start = time.perf_counter()
     # Keep a margin for model building after a phase's deadline and for the plan's assembly.
     time_limit = max(0.1, min(0.92 * time_limit, time_limit - 0.3))
