@@ -324,7 +324,7 @@ def simulate_failures(
             k=1,
             method="exhaustive" if complete else "sample",
             scenarios=len(checks) + (spares if complete else 0),
-            all_restartable=bad is None,
+            all_restartable=bad is None and complete,  # unsimulated hosts are not shown
             counterexample=(bad,) if bad else (),
         )
     return tuple(checks), _k_failures(sim, problem, k)
@@ -334,31 +334,36 @@ def _k_failures(sim: _Simulation, problem: Problem, k: int) -> KFailureCheck:
     methods: list[Method] = []
     scenarios = 0
     counterexample: tuple[str, ...] = ()
+    unchecked = False  # a partition where the budget ran out before any scenario was done
     for name, members in sim.members.items():
         if not any(sim.hosts[i].vms for i in members):
             continue
         size = min(k, len(members))
         total = math.comb(len(members), size)
+        done = 0
+        bad: tuple[str, ...] = ()
         if total <= EXHAUSTIVE_LIMIT:
             done, bad = _run(sim, itertools.combinations(members, size))
+            counterexample = counterexample or bad
             if done == total:
                 methods.append("exhaustive")
                 scenarios += done
-                counterexample = counterexample or bad
                 continue
-        if _covered_by_spares(sim, name, members, k):
+        if not bad and _covered_by_spares(sim, name, members, k):
             methods.append("bound")
             scenarios += total
             continue
-        done, bad = _run(sim, _sample(sim, problem, name, members, size))
+        if not done:  # else the budget ran out during the exhaustive pass: keep what it did
+            done, bad = _run(sim, _sample(sim, problem, name, members, size))
+            counterexample = counterexample or bad
         methods.append("sample")
         scenarios += done
-        counterexample = counterexample or bad
+        unchecked = unchecked or not done
     return KFailureCheck(
         k=k,
         method=max(methods, key=_METHODS.index, default="exhaustive"),
         scenarios=scenarios,
-        all_restartable=not counterexample,
+        all_restartable=not counterexample and not unchecked,
         counterexample=counterexample,
     )
 

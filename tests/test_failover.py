@@ -235,6 +235,24 @@ def test_a_spent_work_budget_leaves_hosts_out_and_says_sample() -> None:
     assert 0 < len(checks) < len(plan.active_hosts)
     assert check.method == "sample"
     assert check.scenarios == len(checks)
+    assert not check.all_restartable  # the hosts left out are not shown restartable
+
+
+def test_a_spent_budget_never_reports_unchecked_k_failures_as_restartable() -> None:
+    """With k = 2 and no budget left, no pair is simulated: the check is a sample of no
+    scenarios and does not claim every VM restartable (a sample that ran says so only for
+    the scenarios it ran)."""
+    cat = catalog(host(cores=8, mem=16))
+    two = PURE.model_copy(update={"ha_host_failures": 2})
+    problem, plan = run(inventory(*vms(40, vcpus=2, mem=4)), cat, two)
+    assert plan.failure_check is not None and plan.failure_check.all_restartable
+    with (
+        mock.patch.object(failover, "work_budget", lambda n: 1),
+        mock.patch.object(failover, "_covered_by_spares", lambda *a: False),
+    ):
+        checks, check = simulate_failures(problem, plan.hosts)
+    assert checks == ()
+    assert (check.method, check.scenarios, check.all_restartable) == ("sample", 0, False)
 
 
 def test_failure_check_is_in_the_plan_json_and_the_summary() -> None:
