@@ -59,10 +59,10 @@ class RoomTree:
 
     def set(self, leaf: int, cpu: int, mem: int, count: int) -> None:
         """Set one leaf and its ancestors, stopping where an ancestor does not change."""
-        if leaf >= self.base:  # grow: twice the leaves, same values
+        if leaf >= self.base:  # grow: enough leaves for this one, the others kept
             old = self.base
             leaves = list(zip(self.cpu[old:], self.mem[old:], self.count[old:], strict=True))
-            self.fill(leaves + [(-1, -1, -1)] * old)
+            self.fill(leaves + [(-1, -1, -1)] * (leaf + 1 - old))
         c, m, k = self.cpu, self.mem, self.count
         i = leaf + self.base
         c[i], m[i], k[i] = cpu, mem, count

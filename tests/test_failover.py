@@ -1,4 +1,5 @@
-"""Failure simulation: one failure per host, and k simultaneous failures against brute force."""
+"""Failure simulation: one failure per host, and k simultaneous failures against brute force;
+the tree of free room it (and first fit) searches."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from hypothesis import strategies as st
 
 from planner import failover
 from planner.failover import simulate_failures
+from planner.heuristic import RoomTree
 from planner.models import VM, Catalog, HostPlan, Policy, Problem, SizedVM
 from planner.pipeline import run
-from planner.report import plan_json_bytes, plan_summary
+from planner.report import html_report, plan_json_bytes, plan_summary
 from tests.conftest import NONE, PURE, WIN_STD, catalog, host, inventory, vms
 
 
@@ -272,3 +274,42 @@ def test_failure_check_is_in_the_plan_json_and_the_summary() -> None:
     assert "N+k check  any 2 hosts of one cluster and zone failing: every VM restarts" in (
         plan_summary(plan, problem)
     )
+    assert "N+2 check: any 2 hosts of one cluster and zone failing" in html_report(plan, problem)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-1, 9), st.integers(-1, 9), st.integers(-1, 3)), max_size=40),
+    st.lists(
+        st.tuples(st.integers(0, 39), st.integers(-1, 9), st.integers(-1, 9), st.integers(-1, 3))
+    ),
+    st.integers(0, 9),
+    st.integers(0, 9),
+    st.sets(st.integers(0, 39)),
+)
+def test_room_tree_finds_what_a_scan_of_every_host_finds(
+    leaves: list[tuple[int, int, int]],
+    updates: list[tuple[int, int, int, int]],
+    cpu: int,
+    mem: int,
+    refused: set[int],
+) -> None:
+    """After any leaf updates (growing the tree too), the leftmost host with room that the
+    caller accepts is the one a scan of every host in order finds."""
+    tree = RoomTree(1)
+    tree.fill(leaves)
+    row = list(leaves)
+    for leaf, *value in updates:
+        tree.set(leaf, *value)
+        row += [(-1, -1, -1)] * (leaf + 1 - len(row))
+        row[leaf] = (value[0], value[1], value[2])
+    found, _ = tree.leftmost(cpu, mem, lambda n: n not in refused)
+    scan = next(
+        (
+            n
+            for n, (c, m, k) in enumerate(row)
+            if c >= cpu and m >= mem and k >= 1 and n not in refused
+        ),
+        -1,
+    )
+    assert found == scan
