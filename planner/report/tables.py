@@ -142,7 +142,8 @@ def failure_check_text(plan: Plan) -> str:
     if fc.all_restartable:
         verdict = "every VM restarts on the survivors"
     else:
-        verdict = "VMs are stranded, e.g. when " + ", ".join(fc.counterexample) + " fail"
+        verb = "fails" if len(fc.counterexample) == 1 else "fail"
+        verdict = f"VMs are stranded, e.g. when {', '.join(fc.counterexample)} {verb}"
     return f"{hosts} of one cluster and zone failing: {verdict} ({how}; {fc.scenarios:,} scenarios)"
 
 
