@@ -203,14 +203,16 @@ def test_two_failures_on_n_plus_2_are_checked_and_on_n_plus_1_are_not_all_restar
 
 def test_many_combinations_are_covered_by_the_spare_argument() -> None:
     """Above the exhaustive limit, k spares that each hold any active host whole prove
-    every combination restartable ('bound'), counting all of them."""
+    every combination restartable ('bound'), counting all of them, even with no budget left."""
     cat = catalog(host(cores=8, mem=16))
     three = PURE.model_copy(update={"ha_host_failures": 3})
-    _problem, plan = run(inventory(*vms(60, vcpus=4, mem=8)), cat, three)
+    problem, plan = run(inventory(*vms(60, vcpus=4, mem=8)), cat, three)
     assert plan.failure_check is not None
     assert plan.failure_check.method == "bound"
     assert plan.failure_check.all_restartable
     assert plan.failure_check.scenarios == 5456  # 30 active + 3 spares, choose 3
+    with mock.patch.object(failover, "work_budget", lambda n: 1):  # argument needs no budget
+        assert simulate_failures(problem, plan.hosts)[1] == plan.failure_check
 
 
 def test_without_enough_spares_a_seeded_sample_is_simulated() -> None:
