@@ -15,6 +15,7 @@ the capacity the volume needs plus the cheapest licence each tag needs at least 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -56,9 +57,7 @@ def l2_bound(sizes: Sequence[int], capacity: int) -> int:
         return 0
     s = sorted(sizes)
     n = len(s)
-    prefix = [0]
-    for x in s:
-        prefix.append(prefix[-1] + x)
+    prefix = [0, *itertools.accumulate(s)]
     half = capacity / 2
     best = math.ceil(prefix[-1] / capacity)
 

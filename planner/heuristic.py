@@ -12,6 +12,7 @@ is finally right-sized to the cheapest model that still holds its VMs.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +21,78 @@ from typing import Any
 from planner.models import HostType, Problem, SizedVM
 from planner.packing import HostBin, Packing, bin_cost, packing_objective
 
-__all__ = ["first_fit_decreasing"]
+__all__ = ["RoomTree", "first_fit_decreasing"]
 
 UNLIMITED = 1 << 60
 LARGE = 20000  # VMs in a partition above which fewer first-fit variants are tried
+HUGE = 200_000  # VMs in a partition above which one variant is tried (time stays linear)
+
+
+class RoomTree:
+    """Max free vCPU, memory and VM slots over a row of hosts (a max segment tree).
+
+    ``leftmost`` finds the first host, in row order, with room for a VM, skipping every
+    subtree whose largest free room is too small in some dimension: first fit in about
+    log(hosts) steps instead of a scan of every host. A leaf of -1 is never entered.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.base = 1
+        self._reset(size)
+
+    def _reset(self, size: int) -> None:
+        while self.base < size:
+            self.base *= 2
+        self.cpu = [-1] * (2 * self.base)
+        self.mem = [-1] * (2 * self.base)
+        self.count = [-1] * (2 * self.base)
+
+    def fill(self, leaves: Sequence[tuple[int, int, int]]) -> None:
+        """Set the first leaves at once (the rest -1), then the inner nodes bottom-up."""
+        self._reset(len(leaves))
+        c, m, k = self.cpu, self.mem, self.count
+        for n, (cpu, mem, count) in enumerate(leaves, self.base):
+            c[n], m[n], k[n] = cpu, mem, count
+        for i in range(self.base - 1, 0, -1):
+            a, b = 2 * i, 2 * i + 1
+            c[i], m[i], k[i] = max(c[a], c[b]), max(m[a], m[b]), max(k[a], k[b])
+
+    def set(self, leaf: int, cpu: int, mem: int, count: int) -> None:
+        """Set one leaf and its ancestors, stopping where an ancestor does not change."""
+        if leaf >= self.base:  # grow: enough leaves for this one, the others kept
+            old = self.base
+            leaves = list(zip(self.cpu[old:], self.mem[old:], self.count[old:], strict=True))
+            self.fill(leaves + [(-1, -1, -1)] * (leaf + 1 - old))
+        c, m, k = self.cpu, self.mem, self.count
+        i = leaf + self.base
+        c[i], m[i], k[i] = cpu, mem, count
+        i //= 2
+        while i:
+            a, b = 2 * i, 2 * i + 1
+            new = (max(c[a], c[b]), max(m[a], m[b]), max(k[a], k[b]))
+            if new == (c[i], m[i], k[i]):
+                return
+            c[i], m[i], k[i] = new
+            i //= 2
+
+    def leftmost(self, cpu: int, mem: int, accept: Callable[[int], bool]) -> tuple[int, int]:
+        """The first leaf with at least ``cpu``, ``mem`` and one VM slot free that ``accept``
+        takes (model, anti-affinity, licences), or -1; and the number of nodes visited."""
+        c, m, k, base = self.cpu, self.mem, self.count, self.base
+        stack = [1]
+        visits = 0
+        while stack:
+            i = stack.pop()
+            visits += 1
+            if c[i] < cpu or m[i] < mem or k[i] < 1:
+                continue
+            if i >= base:
+                if accept(i - base):
+                    return i - base, visits
+                continue
+            stack.append(2 * i + 1)
+            stack.append(2 * i)
+        return -1, visits
 
 
 @dataclass
@@ -70,6 +139,8 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
         if len(part.vms) > LARGE:
             # Each variant costs classes x hosts; on large partitions try the likeliest few.
             orders, prefs = [orders[0], orders[-1]], prefs[:2]
+        if len(part.vms) > HUGE:
+            orders, prefs = orders[-1:], prefs[:1]  # licence-aware order: cheapest by far
         for order in orders:
             for pref in prefs:
                 left = dict(remaining)
@@ -159,23 +230,22 @@ def _pack(
     remaining: dict[int, int],
 ) -> tuple[list[HostBin], dict[int, str]]:
     opened: list[_Open] = []  # every host bought, in opening order
-    scan: list[_Open] = []  # the ones that may still take a VM, in the same order
+    tree = RoomTree(64)  # their free room, for first fit without a scan of every host
     lost: dict[int, str] = {}
     types = problem.host_types
-    # A host with less room than the smallest VM in either dimension is closed for good.
-    min_cpu = min((c.cpu for c in classes), default=0)
-    min_mem = min((c.mem for c in classes), default=0)
     for c in classes:
         todo = list(c.members)
-        closed = False
-        for b in scan:
-            if not todo:
+        while todo:
+            # The first host (in opening order) with room: rooms only shrink, so this visits
+            # the same hosts, in the same order, as a scan of all of them would.
+            n, _ = tree.leftmost(c.cpu, c.mem, functools.partial(_accepts, opened, c))
+            if n < 0:
                 break
+            b = opened[n]
             take = _room(b, c, len(todo))
-            if take:
-                _put(b, c, todo[:take])
-                del todo[:take]
-                closed = closed or b.cpu < min_cpu or b.mem < min_mem or b.count < 1
+            _put(b, c, todo[:take])
+            del todo[:take]
+            tree.set(n, b.cpu, b.mem, b.count)
         while todo:
             t = next((i for i in pref if i in c.fits and remaining[i] > 0), None)
             if t is None:
@@ -186,14 +256,16 @@ def _pack(
             ht = types[t]
             b = _Open(t, ht.cpu_cap_m, ht.mem_cap_mib, ht.vm_cap)
             opened.append(b)
-            scan.append(b)
             take = _room(b, c, len(todo))
             _put(b, c, todo[:take])
             del todo[:take]
-            closed = closed or b.cpu < min_cpu or b.mem < min_mem or b.count < 1
-        if closed:
-            scan = [b for b in scan if b.cpu >= min_cpu and b.mem >= min_mem and b.count >= 1]
+            tree.set(len(opened) - 1, b.cpu, b.mem, b.count)
     return [HostBin(p_index, b.type_index, tuple(b.members)) for b in opened], lost
+
+
+def _accepts(opened: list[_Open], c: _Class, n: int) -> bool:
+    """Whether host ``n`` takes a VM of ``c`` (model, anti-affinity; capacity aside)."""
+    return _room(opened[n], c, 1) > 0
 
 
 def _room(b: _Open, c: _Class, wanted: int) -> int:
@@ -229,6 +301,8 @@ def _right_size(problem: Problem, bins: list[HostBin], remaining: dict[int, int]
                 continue
             if cpu > t.cpu_cap_m or mem > t.mem_cap_mib or len(vms) > t.vm_cap:
                 continue
+            if t.fixed_cost >= best_cost - 1e-6:
+                continue  # a host costs at least its fixed cost: no cheaper, skip pricing it
             cand = HostBin(b.partition, t.index, b.vms)
             cost = bin_cost(problem, cand).total
             if cost < best_cost - 1e-6:

@@ -32,6 +32,7 @@ __all__ = [
     "HostType",
     "HypervisorProfile",
     "Inventory",
+    "KFailureCheck",
     "Licence",
     "LicenceUse",
     "Partition",
@@ -504,6 +505,18 @@ class FailureCheck(_Frozen):
     stranded: tuple[str, ...] = ()  # VMs that found no room
 
 
+class KFailureCheck(_Frozen):
+    """Whether every VM restarts when any ``k`` hosts of a partition fail together, and how
+    that was established: every combination simulated (``exhaustive``), a sound argument
+    covering all of them (``bound``), or a bounded seeded sample (``sample``)."""
+
+    k: int = Field(ge=1)
+    method: Literal["exhaustive", "bound", "sample"]
+    scenarios: int = Field(ge=0)  # combinations simulated, or covered by the argument
+    all_restartable: bool  # every VM restarted in every scenario counted
+    counterexample: tuple[str, ...] = ()  # failed hosts of one scenario that strands VMs
+
+
 class DedicatedServer(_Frozen):
     """One workload on its own physical server (the baseline)."""
 
@@ -579,6 +592,7 @@ class Plan(_Frozen):
     cost: CostBreakdown
     solve_seconds: float
     failures: tuple[FailureCheck, ...] = ()
+    failure_check: KFailureCheck | None = None
     dedicated: DedicatedBaseline | None = None
     explanation: Explanation = Explanation()
     notes: tuple[str, ...] = ()

@@ -325,6 +325,7 @@ def assemble(
     )
     bound = lower_cost if problem.policy.objective == "cost" else float(bounds.hosts)
     status = plan_status(problem, bool(failed), unplaced_proven, spares_missing, value, bound)
+    failures, failure_check = simulate_failures(problem, hosts)
     plan = Plan(
         status=status,
         engine=engine,
@@ -334,8 +335,9 @@ def assemble(
         lower_bound_hosts=bounds.hosts,
         lower_bound_cost=lower_cost,
         cost=cost,
-        solve_seconds=_since(start),
-        failures=simulate_failures(problem, hosts),
+        solve_seconds=0.0,  # set below: the whole solve() call, assembly included
+        failures=failures,
+        failure_check=failure_check,
         dedicated=dedicated_baseline(problem),
         explanation=_explain(problem, active, bounds),
         notes=tuple(notes),
@@ -343,7 +345,7 @@ def assemble(
     problems = verify(plan, problem)
     if problems:
         raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
-    return plan
+    return plan.model_copy(update={"solve_seconds": _since(start)})
 
 
 def plan_status(

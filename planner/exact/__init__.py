@@ -131,6 +131,11 @@ def improve(
     machine (default: the policy's time limit), whatever the machine and its load;
     ``time_limit`` (seconds of the wall clock) is only the safety cap.
     """
+    if time_limit <= 0:
+        # No time left (the caller kept it all for assembling a very large plan): building
+        # the engine's model alone would overrun, so the incumbent stands, bound by the
+        # caller's cheap bounds.
+        return ExactResult(incumbent, 0.0, False, False, 0, 0)
     wall_start = time.perf_counter()
     # The safety cap keeps a margin for returning the result; the work budget leaves the
     # reference machine headroom below the time limit, so the cap stays rare.

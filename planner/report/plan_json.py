@@ -115,6 +115,17 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             }
             for f in plan.failures
         ],
+        "failure_check": (
+            {
+                "k": fc.k,
+                "method": fc.method,
+                "scenarios": fc.scenarios,
+                "all_restartable": fc.all_restartable,
+                "counterexample": list(fc.counterexample),
+            }
+            if (fc := plan.failure_check)
+            else None
+        ),
         "inventory": {
             "source": inv.source,
             "format": inv.format,

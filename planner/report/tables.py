@@ -15,6 +15,7 @@ from planner.units import mib_to_gib, milli_to_vcpu
 __all__ = [
     "assumption_frames",
     "comparison_frame",
+    "failure_check_text",
     "failures_frame",
     "hosts_frame",
     "partitions_frame",
@@ -56,6 +57,7 @@ def summary_rows(plan: Plan, problem: Problem) -> list[tuple[str, object, str]]:
         ("Rack space, consolidated", c["hosts_rack_units"], "U"),
         ("Rack space, dedicated", c["dedicated_rack_units"], "U"),
         ("Engine", plan.engine, f"{plan.solve_seconds:.2f} s"),
+        ("Failure check", failure_check_text(plan), f"N+{problem.policy.ha_host_failures}"),
     ]
 
 
@@ -161,6 +163,25 @@ def unplaced_frame(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(
         [{"vm": u.vm, "reason": u.reason} for u in plan.unplaced], columns=["vm", "reason"]
     )
+
+
+def failure_check_text(plan: Plan) -> str:
+    """The check of ``k`` simultaneous host failures in one sentence, with how it was done."""
+    fc = plan.failure_check
+    if fc is None:
+        return "not checked"
+    how = {
+        "exhaustive": "every combination simulated",
+        "bound": "all combinations covered: every active host fits whole on any spare",
+        "sample": "a bounded sample simulated, not every combination",
+    }[fc.method]
+    hosts = "1 host" if fc.k == 1 else f"any {fc.k} hosts"
+    if fc.all_restartable:
+        verdict = "every VM restarts on the survivors"
+    else:
+        verb = "fails" if len(fc.counterexample) == 1 else "fail"
+        verdict = f"VMs are stranded, e.g. when {', '.join(fc.counterexample)} {verb}"
+    return f"{hosts} of one cluster and zone failing: {verdict} ({how}; {fc.scenarios:,} scenarios)"
 
 
 def failures_frame(plan: Plan) -> pd.DataFrame:

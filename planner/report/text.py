@@ -7,6 +7,7 @@ from collections import Counter
 from planner.dedicated import compare
 from planner.errors import printable
 from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem, RulePrice
+from planner.report.tables import failure_check_text
 
 __all__ = ["plan_summary"]
 
@@ -52,6 +53,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         *(f"  rule       {_rule(r)}" for r in plan.explanation.rules),
         f"  failures   {restartable} of {len(plan.failures)} hosts can fail with every VM "
         "restarted on the survivors",
+        f"  N+k check  {failure_check_text(plan)}",
     ]
     lines += [f"  unplaced   {u.vm}: {u.reason}" for u in plan.unplaced[:10]]
     if len(plan.unplaced) > 10:
