@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from planner.models import HostPlan, Plan, Problem, SizedVM
+from planner.tolerances import meets_bound
 
 __all__ = ["verify"]
 
@@ -41,6 +42,14 @@ def verify(plan: Plan, problem: Problem) -> list[str]:
         cap = t.model.max_count
         if cap is not None and used[t.model.model] > cap:
             errors.append(f"model {t.model.model} used {used[t.model.model]} times, max {cap}")
+    # A full plan below its lower bound means the bound is wrong: no claim may rest on it.
+    if plan.status in ("optimal", "feasible") and not meets_bound(
+        plan.objective_bound, plan.objective_value
+    ):
+        errors.append(
+            f"the plan's {plan.objective} {plan.objective_value:,.2f} is below its lower bound "
+            f"{plan.objective_bound:,.2f}"
+        )
     return errors
 
 
