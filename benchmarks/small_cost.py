@@ -102,7 +102,7 @@ def main() -> None:
             rows.append(row)
             print(row, flush=True)
     write_csv(RESULTS / "small_cost.csv", rows, FIELDS)
-    write_meta(RESULTS / "small_cost.meta.json", {"time_limit_s": TIME_LIMIT_S}, started)
+    write_meta(RESULTS / "small_cost.csv", {"time_limit_s": TIME_LIMIT_S}, started)
 
 
 if __name__ == "__main__":
