@@ -18,7 +18,7 @@ import bisect
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
@@ -27,7 +27,14 @@ from planner.clusters import cluster_count, cluster_limit, spares_needed
 from planner.models import HostType, Partition, Problem, SizedVM
 from planner.tolerances import lp_bound
 
-__all__ = ["Bounds", "l2_bound", "lower_bounds", "spare_candidates", "spare_floor"]
+__all__ = [
+    "Bounds",
+    "l2_bound",
+    "licence_floor",
+    "lower_bounds",
+    "spare_candidates",
+    "spare_floor",
+]
 
 
 @dataclass(frozen=True)
@@ -182,8 +189,12 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
 
 def _licence_floor(problem: Problem, part: Partition) -> float:
     """The least a host of any model pays to hold one grant of every tag the partition runs."""
+    return licence_floor(problem, {tag for i in part.vms for tag in problem.vms[i].tags})
+
+
+def licence_floor(problem: Problem, tags: Iterable[str]) -> float:
+    """The least a host of any model pays to hold one grant of each of ``tags``."""
     years = problem.policy.horizon_years
-    tags = {tag for i in part.vms for tag in problem.vms[i].tags}
     return sum(
         min(
             (
@@ -194,7 +205,7 @@ def _licence_floor(problem: Problem, part: Partition) -> float:
             ),
             default=0.0,
         )
-        for tag in tags
+        for tag in set(tags)
     )
 
 

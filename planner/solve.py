@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from planner.bounds import Bounds, lower_bounds, spare_candidates
+from planner.bounds import Bounds, licence_floor, lower_bounds, spare_candidates
 from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences, watts, workload_cost
 from planner.dedicated import dedicated_baseline
@@ -378,7 +378,6 @@ def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -
     actual cost, its spares included, is compared with that floor.
     """
     notes = []
-    years = problem.policy.horizon_years
     for part in problem.partitions:
         if not part.island:
             continue
@@ -397,18 +396,7 @@ def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -
         ]
         if not rest or not rest[0]:
             continue
-        grant = sum(
-            min(
-                (
-                    lic.cost(t.model, 1, years)
-                    for lic in problem.catalog.licences
-                    if lic.applies_to == "tagged" and lic.tag == tag
-                    for t in problem.host_types
-                ),
-                default=0.0,
-            )
-            for tag in part.island.split(",")
-        )
+        grant = licence_floor(problem, part.island.split(","))
         # The cluster's own spares would carry the licence too (they cover every tag).
         licensed = rest[0] + problem.policy.ha_host_failures
         floor = licensed * grant
