@@ -81,6 +81,7 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
     # Small partitions (cost objective): the exact CP-SAT model, spares included; the
     # engine then works on the others only.
     small = [] if failed else _small_cost_partitions(problem)
+    capped = False  # the wall clock stopped the engine before its work budget
     small_bound, k = 0.0, 0
     if small and not meets_bound(active_value, cheap):
         # Spares join the model only where no max_count caps a model (capped models may
@@ -138,6 +139,7 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
         kept = tuple(b for b in packing if b.partition not in large)
         packing = tuple(sorted(kept + result.packing, key=lambda b: b.partition))
         large_bound = max(large_bound, result.bound)
+        capped = result.capped
     if small:
         # Small partitions: the CP-SAT bound (spares included); large ones: the engine's
         # bound on their active hosts plus their spares' floor.
@@ -155,7 +157,16 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
         bounds = replace(
             bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
         )
-    return assemble(problem, packing, failed, bounds, engine, start, capped_proof)
+    notes = (
+        [
+            f"the time limit ({problem.policy.time_limit_s:g} s) stopped the search before its "
+            "work budget was spent (a busy or slower machine): a run on a quieter one may find "
+            "a different plan"
+        ]
+        if capped
+        else []
+    )
+    return assemble(problem, packing, failed, bounds, engine, start, capped_proof, notes)
 
 
 def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
@@ -296,13 +307,14 @@ def assemble(
     engine: str,
     start: float,
     unplaced_proven: bool = False,
+    run_notes: Sequence[str] = (),
 ) -> Plan:
     """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline).
 
     ``failed`` are VMs the packing leaves out, with the reason; ``unplaced_proven`` says no
-    plan could place them. ``bounds`` must be valid for every plan that meets the rules.
+    plan could place them; ``run_notes`` are what the run itself reports (the safety cap). ``bounds`` must be valid for every plan that meets the rules.
     """
-    notes = list(problem.notes)
+    notes = [*problem.notes, *run_notes]
     active = _host_plans(problem, packing)
     active, spares, spare_notes = plan_clusters(problem, packing, active, _spares)
     notes += spare_notes

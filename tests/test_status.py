@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+from dataclasses import replace
 
 import pytest
 
@@ -192,3 +194,20 @@ def test_the_exact_cost_model_matches_brute_force_where_presolve_once_misled_it(
     assert plan.status == "optimal"
     assert plan.cost.total == pytest.approx(_brute_force_cost(problem) + per_vm, rel=1e-9)
     assert plan.cost.total >= plan.lower_bound_cost - 1e-6
+
+
+def test_a_search_stopped_by_the_wall_clock_says_so_in_the_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the safety cap, not the work budget, ended the engine, the plan's notes say so."""
+    solve_module = sys.modules["planner.solve"]
+    real = solve_module.improve
+
+    def capped(*args: object, **kwargs: object) -> object:
+        return replace(real(*args, **kwargs), capped=True)
+
+    monkeypatch.setattr(solve_module, "improve", capped)
+    cat = catalog(host("h10", cores=10, mem=64))
+    _, plan = run(inventory(*_sized(*[3] * 40, 7, 7, 5, 5)), cat, PURE)
+    assert plan.engine.startswith("column generation")
+    assert any("stopped the search before its work budget" in n for n in plan.notes)
