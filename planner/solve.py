@@ -312,7 +312,8 @@ def assemble(
     """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline).
 
     ``failed`` are VMs the packing leaves out, with the reason; ``unplaced_proven`` says no
-    plan could place them; ``run_notes`` are what the run itself reports (the safety cap). ``bounds`` must be valid for every plan that meets the rules.
+    plan could place them; ``run_notes`` are what the run itself reports (the safety cap).
+    ``bounds`` must be valid for every plan that meets the rules.
     """
     notes = [*problem.notes, *run_notes]
     active = _host_plans(problem, packing)
