@@ -309,19 +309,27 @@ class Policy(_Frozen):
     pue: float = Field(default=1.58, ge=1, le=10)
     # Running costs (data/README.md names the source of every default). Percentages are
     # per year of a purchase price; "per year" amounts are paid every year of the horizon.
-    hardware_support_pct: float = Field(default=10.0, ge=0)  # server maintenance, % of price
-    network_pct: float = Field(default=10.0, ge=0)  # network gear, % of the server's price
-    network_per_host: float = Field(default=0.0, ge=0)  # ports, NICs, optics: once per server
-    network_support_pct: float = Field(default=15.0, ge=0)  # network maintenance, % of it
-    shared_storage_per_gib: float = Field(default=1.5, ge=0)  # consolidated: once per GiB
-    local_storage_per_gib: float = Field(default=0.5, ge=0)  # dedicated servers' disks
-    storage_support_pct: float = Field(default=10.0, ge=0)  # storage maintenance
-    colocation_per_kw_month: float = Field(default=163.44, ge=0)  # per kW of peak draw
+    hardware_support_pct: float = Field(
+        default=10.0, ge=0, le=1000
+    )  # server maintenance, % of price
+    network_pct: float = Field(default=10.0, ge=0, le=1000)  # network gear, % of the server's price
+    network_per_host: float = Field(
+        default=0.0, ge=0, le=1e9
+    )  # ports, NICs, optics: once per server
+    network_support_pct: float = Field(default=15.0, ge=0, le=1000)  # network maintenance, % of it
+    shared_storage_per_gib: float = Field(default=1.5, ge=0, le=1e9)  # consolidated: once per GiB
+    local_storage_per_gib: float = Field(default=0.5, ge=0, le=1e9)  # dedicated servers' disks
+    storage_support_pct: float = Field(default=10.0, ge=0, le=1000)  # storage maintenance
+    colocation_per_kw_month: float = Field(default=163.44, ge=0, le=1e9)  # per kW of peak draw
     rack_unit_per_year: float = Field(default=0.0, ge=0, le=1e9)
-    ops_per_host_year: float = Field(default=860.0, ge=0)  # each physical server
-    ops_per_vm_year: float = Field(default=1690.0, ge=0)  # each workload (VM or OS instance)
+    ops_per_host_year: float = Field(default=860.0, ge=0, le=1e9)  # each physical server
+    ops_per_vm_year: float = Field(
+        default=1690.0, ge=0, le=1e9
+    )  # each workload (VM or OS instance)
     clusters: Literal["keep", "merge"] = "keep"  # merge: the inventory's clusters as one pool
-    max_cluster_hosts: int | None = Field(default=None, ge=1)  # None: the profile's maximum
+    max_cluster_hosts: int | None = Field(
+        default=None, ge=1, le=100_000
+    )  # None: the profile's maximum
     time_limit_s: float = Field(default=30.0, gt=0, le=86_400)
     workers: int = Field(default=2, ge=1, le=1024)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)

@@ -70,6 +70,22 @@ def test_override_of_seed_out_of_range_is_refused(capsys: pytest.CaptureFixture[
     assert "column 'seed'" in err and "value '-5'" in err
 
 
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ("network_pct=1e300", "network_pct"),
+        ("ops_per_vm_year=1e30", "ops_per_vm_year"),
+        ("max_cluster_hosts=1000000000", "max_cluster_hosts"),
+    ],
+)
+def test_override_of_a_cost_key_beyond_its_range_is_refused(
+    capsys: pytest.CaptureFixture[str], setting: str, key: str
+) -> None:
+    """An absurd cost or cluster value is an input error naming the key, not a solver crash."""
+    err = refused(capsys, "plan", SEED / "inventory.csv", "--set", setting)
+    assert f"column '{key}'" in err and "less than or equal to" in err
+
+
 # --------------------------------------------------------------------------- inventory values
 
 VALUE_CASES = [
