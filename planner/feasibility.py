@@ -17,6 +17,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
+from planner.exact.classes import reproducible_solver
 from planner.models import Problem
 from planner.packing import HostBin
 
@@ -96,10 +97,7 @@ def place_capped(problem: Problem, work: float, seed: int = 0) -> CappedPlacemen
     for j in range(1, len(slots)):
         if slots[j] == slots[j - 1]:
             m.add(sum(serves[j, p] for p in parts) <= sum(serves[j - 1, p] for p in parts))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(0.1, work)
-    solver.parameters.num_workers = 1  # one worker: the same answer under any load
-    solver.parameters.random_seed = seed
+    solver = reproducible_solver(max(0.1, work), seed)
     status = solver.solve(m)
     if status == cp_model.INFEASIBLE:
         return CappedPlacement("infeasible")

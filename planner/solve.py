@@ -91,7 +91,6 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
         exact = assign_cost(
             problem,
             small,
-            packing,
             SMALL_COST_WORK,
             spares=k,
             wall=0.5 * problem.policy.time_limit_s,
@@ -102,8 +101,7 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
             engine = "CP-SAT cost model"
             # Kept where the whole (active hosts and their spares) is cheaper: the model
             # weighs the spares too, so its active hosts alone may cost more.
-            kept = tuple(b for b in packing if b.partition not in small)
-            candidate = tuple(sorted(kept + exact.bins, key=lambda b: b.partition))
+            candidate = _replace(packing, small, exact.bins)
             if _with_spares(problem, candidate) < _with_spares(problem, packing):
                 packing = candidate
                 active_value = packing_objective(problem, packing)[0]
@@ -136,8 +134,7 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
             if not small
             else "CP-SAT cost model + column generation + exact search"
         )
-        kept = tuple(b for b in packing if b.partition not in large)
-        packing = tuple(sorted(kept + result.packing, key=lambda b: b.partition))
+        packing = _replace(packing, large, result.packing)
         large_bound = max(large_bound, result.bound)
         capped = result.capped
     if small:
@@ -249,6 +246,12 @@ def _place_capped(
     if still:  # pragma: no cover - every VM left fits an uncapped model
         return packing, failed, False
     return placed.bins + more, {}, False
+
+
+def _replace(packing: Packing, parts: list[int], bins: Packing) -> Packing:
+    """``packing`` with the hosts of partitions ``parts`` replaced by ``bins``."""
+    kept = tuple(b for b in packing if b.partition not in parts)
+    return tuple(sorted(kept + bins, key=lambda b: b.partition))
 
 
 def _with_spares(problem: Problem, packing: Packing) -> float:

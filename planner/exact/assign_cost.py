@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from planner.bounds import spare_candidates
 from planner.costs import licence_for_tag
+from planner.exact.classes import reproducible_solver
 from planner.models import Problem
 from planner.packing import HostBin, Packing
 
@@ -44,15 +45,13 @@ class CostAssignment:
 def assign_cost(
     problem: Problem,
     parts: list[int],
-    incumbent: Packing,
     work: float,
     spares: int = 0,
     wall: float = 60.0,
 ) -> CostAssignment | None:
     """Solve the cost objective exactly on ``parts`` (each at most ``MAX_VMS`` VMs).
 
-    ``incumbent`` is not used as a hint: it would break the order imposed on identical VMs
-    and slow the search down. ``work`` is CP-SAT's deterministic time, shared out over
+    ``work`` is CP-SAT's deterministic time, shared out over
     the partitions; ``wall`` (seconds) is only a safety cap. With ``spares`` = k > 0 the
     partitions' N+k spares are part of the model and of the bound (which then covers active
     hosts and spares). Returns None when a partition is too large, has no model for its
@@ -220,16 +219,11 @@ def _partition(
         cost_terms += _add_spares(m, problem, p, z, x, vms, counts, table, spares)
     m.minimize(sum(cost_terms))
 
-    # Warm start from the incumbent: its hosts in order of their first VM.
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(0.05, work)
-    solver.parameters.max_time_in_seconds = max(0.1, wall)  # the safety cap only
-    solver.parameters.num_workers = 1  # one worker: the same answer under any load
+    solver = reproducible_solver(max(0.05, work), problem.policy.seed, max(0.1, wall))
     # OR-Tools 9.15's presolve was seen to return a worse plan as OPTIMAL on this model (a
     # 9-VM estate: 1,185,745 "optimal" where 330,594 is feasible; tests/test_status.py pins
     # it); the model is small, so it is solved as written.
     solver.parameters.cp_model_presolve = False
-    solver.parameters.random_seed = problem.policy.seed
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

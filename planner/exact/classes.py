@@ -58,6 +58,7 @@ __all__ = [
     "objective_of",
     "pattern_cost",
     "proven",
+    "reproducible_solver",
     "run_cp_sat",
     "set_cheap_bounds",
     "to_packing",
@@ -210,6 +211,20 @@ def lp_work(solver: pywraplp.Solver, rows: int) -> float:
     return LP_SOLVE_WORK + LP_ITERATION_WORK * iterations * (rows + 10)
 
 
+def reproducible_solver(
+    deterministic_s: float, seed: int, wall_s: float | None = None
+) -> cp_model.CpSolver:
+    """A CP-SAT solver that gives the same answer under any load: one worker, seeded, stopped
+    by deterministic time; ``wall_s`` is only a safety cap."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_deterministic_time = deterministic_s
+    if wall_s is not None:
+        solver.parameters.max_time_in_seconds = wall_s
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    return solver
+
+
 def run_cp_sat(
     state: State,
     model: cp_model.CpModel,
@@ -224,11 +239,9 @@ def run_cp_sat(
     sweep splits the workers between its solves). The wall clock limits the call only as
     the engine's safety cap. The deterministic time spent is counted as work.
     """
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = max(1e-3, work / UNITS_PER_DT)
-    solver.parameters.max_time_in_seconds = max(1e-3, state.wall_left())
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = state.problem.policy.seed
+    solver = reproducible_solver(
+        max(1e-3, work / UNITS_PER_DT), state.problem.policy.seed, max(1e-3, state.wall_left())
+    )
     status = solver.solve(model, callback)
     state.spend(solver.deterministic_time * UNITS_PER_DT)
     state.clock()  # notes a stop on the safety cap
