@@ -3,7 +3,7 @@
 Start it with ``make run``; it opens on the bundled sample inventory. All planning logic lives
 in ``planner`` (which never imports Streamlit); this file reads the widgets, builds one
 ``Policy`` and a ``Catalog``, calls the pipeline through a cache and hands the results to
-``app_views`` to draw.
+``ui.views`` to draw (the ``ui`` package holds the app's words, cards, charts and tables).
 
 Caching: an inventory is read once per (file bytes hash, name, format) and a plan is made
 once per (inventory, catalog, policy), so moving a slider back, switching tabs or filtering
@@ -11,19 +11,16 @@ a table never re-plans. Sensitivity sweeps run only while their tab is open.
 
 Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search), shown at
 once; unless it is proven, the full plan (the sidebar's solver time limit, as the CLI's)
-is then made in a background process, warm-started from the plan on screen, and replaces
-the quick one when it is done. A newer setting cancels an older background plan.
+is then made in a background process (``planner.background.Refiner``), warm-started from the
+plan on screen, and replaces the quick one when it is done. A newer setting cancels an older
+background plan.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
-import pickle
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,24 +29,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-import app_views as views
-from planner.catalog import (
-    DATA_DIR,
-    hosts_frame,
-    hosts_from_frame,
-    licences_frame,
-    licences_from_frame,
-    load_catalog,
-)
-from planner.errors import InputError, InputIssue, PlannerError
-from planner.exact.enumerate import compile_kernels
+from planner.background import Refiner
+from planner.catalog import DATA_DIR, hosts_frame, licences_frame, load_catalog
+from planner.errors import InputError, PlannerError
+from planner.exact import warm_up
 from planner.explain import explain_plan
 from planner.ingest import read_inventory
 from planner.limits import Limits
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
-from planner.pipeline import run, run_to_file
+from planner.pipeline import run
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
 from planner.sweep import sweep
+from ui import text, views
+from ui.editors import edited_catalog
 
 LOG = logging.getLogger("planner.app")
 
@@ -121,7 +113,7 @@ class Source:
 # compiled kernels are ready, so the first plan's time limit is not spent compiling them.
 @st.cache_resource(show_spinner="Preparing the optimizer (once after an install)…")
 def _engine_ready() -> bool:
-    compile_kernels()
+    warm_up()
     return True
 
 
@@ -162,76 +154,10 @@ def _plan(
     return run(_inventory, catalog, policy)
 
 
-class _Refiner:
-    """The background plan: one process at a time, for the latest setting only.
-
-    Results are kept as pickled bytes (a few settings back) and unpickled on every read, so
-    the page never holds objects of classes Streamlit's reloader has since re-imported.
-    """
-
-    KEEP = 16
-
-    def __init__(self) -> None:
-        self._ctx = multiprocessing.get_context("spawn")
-        self._dir = Path(tempfile.mkdtemp(prefix="planner-refine-"))
-        self._job: tuple[str, Any, Path, float] | None = None
-        self._done: dict[str, bytes] = {}
-
-    def result(self, key: str) -> tuple[Problem, Plan] | None:
-        """The full plan for ``key`` when it is ready."""
-        self._collect()
-        data = self._done.get(key)
-        return None if data is None else pickle.loads(data)
-
-    def running(self, key: str) -> float | None:
-        """Seconds the background plan for ``key`` has been running, or None."""
-        self._collect()
-        if self._job is None or self._job[0] != key:
-            return None
-        return time.monotonic() - self._job[3]
-
-    def submit(
-        self, key: str, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan
-    ) -> None:
-        """Start the full plan for ``key`` (cancelling any other one)."""
-        self._collect()
-        if key in self._done or (self._job is not None and self._job[0] == key):
-            return
-        self.cancel()
-        path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
-        proc = self._ctx.Process(
-            target=run_to_file, args=(path, inventory, catalog, policy, warm), daemon=True
-        )
-        proc.start()
-        self._job = (key, proc, path, time.monotonic())
-
-    def cancel(self) -> None:
-        """Stop the running background plan, if any."""
-        if self._job is not None:
-            self._job[1].terminate()
-            self._job[1].join(timeout=5)
-            self._job = None
-
-    def _collect(self) -> None:
-        if self._job is None:
-            return
-        key, proc, path, _ = self._job
-        if proc.is_alive():
-            return
-        proc.join()
-        if path.exists():
-            self._done[key] = path.read_bytes()
-            path.unlink()
-            while len(self._done) > self.KEEP:
-                self._done.pop(next(iter(self._done)))
-        else:
-            LOG.warning("the background plan ended without a result (exit code %s)", proc.exitcode)
-        self._job = None
-
-
 @st.cache_resource(show_spinner=False)
-def _refiner() -> _Refiner:
-    return _Refiner()
+def _refiner() -> Refiner:
+    """The background planner, one per server (it outlives the script's reruns)."""
+    return Refiner()
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -437,27 +363,12 @@ def _catalog_editor(bundled: Catalog) -> Catalog | None:
         hide_index=True,
         column_config=views.LICENCE_EDIT,
     )
-    issues: list[InputIssue] = []
-    hosts = bundled.hosts
-    licences = bundled.licences
     try:
-        hosts = hosts_from_frame(hosts_df, "host table")
+        return edited_catalog(bundled, hosts_df, licences_df)
     except InputError as exc:
-        issues += exc.issues
-    try:
-        licences = licences_from_frame(licences_df, "licence table")
-    except InputError as exc:
-        issues += exc.issues
-    if issues:
         st.error("The catalog has problems; the plan waits until they are fixed.")
-        views.issues_table(issues)
+        views.issues_table(exc.issues)
         return None
-    sources = dict(bundled.sources)
-    if hosts != bundled.hosts:
-        sources["hosts"] = "host table (edited in the app)"
-    if licences != bundled.licences:
-        sources["licences"] = "licence table (edited in the app)"
-    return Catalog(hosts=hosts, licences=licences, profiles=bundled.profiles, sources=sources)
 
 
 # --------------------------------------------------------------------------- page parts
@@ -535,13 +446,7 @@ def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy:
             store.pop(next(iter(store)))
         store[key] = (cpu, ha)
     cpu, ha = store[key]
-    points = pd.concat([cpu, ha])
-    proven = int((points["status"] == "optimal").sum())
-    worst = float(points["gap"].max())
-    st.caption(
-        f"{proven} of {len(points)} points are proven optimal"
-        + ("." if proven == len(points) else f"; the others are within {worst:.1%} of a bound.")
-    )
+    st.caption(text.sweep_caption(pd.concat([cpu, ha])))
     st.subheader("CPU overcommit")
     views.sensitivity_charts(
         cpu, "cpu_overcommit", "CPU overcommit (vCPU per core)", policy.cpu_overcommit, 0.5
@@ -636,7 +541,7 @@ def _page() -> None:
         context.markdown(
             f"**{inventory.source}** · {inventory.format.replace('_', ' ')} format · "
             f"{len(inventory.vms):,} VMs{sample}  \n"
-            f"<small>{views.policy_line(policy)}</small>",
+            f"<small>{text.policy_line(policy)}</small>",
             unsafe_allow_html=True,
         )
         if refined is None and plan.status in ("feasible", "partial") and quick != policy:

@@ -9,14 +9,11 @@ A what-if is the same call with a copied policy: ``policy.model_copy(update={...
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
 from planner.models import Catalog, Inventory, Plan, Policy, Problem
 from planner.sizing import build_problem
 from planner.solve import Progress, solve
 
-__all__ = ["run", "run_to_file"]
+__all__ = ["run"]
 
 
 def run(
@@ -36,17 +33,3 @@ def run(
     """
     problem = build_problem(inventory, catalog, policy)
     return problem, solve(problem, progress, warm)
-
-
-def run_to_file(
-    path: Path, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan | None = None
-) -> None:
-    """``run``, for a plan made in another process: pickles ``(problem, plan)`` to ``path``.
-
-    The app refines its quick answer this way in the background; the file appears whole
-    (written aside, then renamed), so a reader never sees half of it.
-    """
-    result = run(inventory, catalog, policy, warm=warm)
-    part = path.with_suffix(".part")
-    part.write_bytes(pickle.dumps(result))
-    part.replace(path)

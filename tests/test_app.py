@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import app_views
 from planner.errors import MAX_SHOWN
 from tests.conftest import REPO, zip_bomb
+from ui import views
 
 APP = str(REPO / "app.py")
 INVENTORIES = REPO / "tests" / "data" / "inventories"
@@ -311,7 +311,7 @@ def test_an_unexpected_error_is_shown_in_words_without_a_traceback(
     def broken(*_args: object) -> None:
         raise RuntimeError("simulated rendering bug")
 
-    monkeypatch.setattr(app_views, "overview", broken)
+    monkeypatch.setattr(views, "overview", broken)
     at = _app()
     assert not at.exception
     assert any("simulated rendering bug" in e.value for e in at.error)

@@ -66,7 +66,7 @@ from planner.exact.classes import (
     proven,
     set_cheap_bounds,
 )
-from planner.exact.enumerate import enumerate_phase
+from planner.exact.enumerate import compile_kernels, enumerate_phase
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
 from planner.exact.search import (
@@ -80,7 +80,7 @@ from planner.exact.sequential import value_correction
 from planner.models import Problem
 from planner.packing import HostBin, Packing
 
-__all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve"]
+__all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 
 # Phases end at shares of the work budget (work units, not seconds of the wall clock).
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
@@ -220,3 +220,9 @@ def improve(
         work=state.work,
         capped=state.capped,
     )
+
+
+def warm_up() -> None:
+    """Compile the engine's Numba kernels now (or load them from their cache), so that the
+    first plan's time limit is not spent compiling them; later calls cost nothing."""
+    compile_kernels()

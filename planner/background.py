@@ -1,0 +1,121 @@
+"""Plans made in another process: one at a time, the latest request wins.
+
+The app answers a what-if at once with a quick plan and asks a ``Refiner`` for the full one;
+the full plan is made by ``pipeline.run`` in a spawned process, which writes its result to a
+file (``run_to_file``). A newer request cancels an older one, so a user moving a slider never
+waits for settings they have left.
+
+    refiner = Refiner()
+    refiner.submit(key, inventory, catalog, policy, warm=quick_plan)
+    ...
+    refiner.result(key)  # None until the full plan is ready, then (problem, plan)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import pickle
+import tempfile
+import time
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from planner.models import Catalog, Inventory, Plan, Policy, Problem
+from planner.pipeline import run
+
+__all__ = ["Refiner", "run_to_file"]
+
+LOG = logging.getLogger("planner.background")
+
+
+def run_to_file(
+    path: Path, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan | None = None
+) -> None:
+    """``pipeline.run``, for a plan made in another process: pickles ``(problem, plan)`` to
+    ``path``.
+
+    The file appears whole (written aside, then renamed), so a reader never sees half of it.
+    """
+    result = run(inventory, catalog, policy, warm=warm)
+    part = path.with_suffix(".part")
+    part.write_bytes(pickle.dumps(result))
+    part.replace(path)
+
+
+class Refiner:
+    """Full plans made in a background process: one process at a time, for the latest key.
+
+    Results are kept as pickled bytes (the ``keep`` latest) and unpickled on every read, so a
+    reader whose classes were re-imported meanwhile (Streamlit's module reloader) always gets
+    objects of its current classes.
+    """
+
+    def __init__(self, keep: int = 16) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        self._dir = Path(tempfile.mkdtemp(prefix="planner-refine-"))
+        self._keep = keep
+        self._job: tuple[str, BaseProcess, Path, float] | None = None
+        self._done: dict[str, bytes] = {}
+
+    def result(self, key: str) -> tuple[Problem, Plan] | None:
+        """The full plan for ``key`` when it is ready, else None."""
+        self._collect()
+        data = self._done.get(key)
+        if data is None:
+            return None
+        result: tuple[Problem, Plan] = pickle.loads(data)
+        return result
+
+    def running(self, key: str) -> float | None:
+        """Seconds the background plan for ``key`` has been running, or None."""
+        self._collect()
+        if self._job is None or self._job[0] != key:
+            return None
+        return time.monotonic() - self._job[3]
+
+    def submit(
+        self,
+        key: str,
+        inventory: Inventory,
+        catalog: Catalog,
+        policy: Policy,
+        warm: Plan | None = None,
+    ) -> None:
+        """Start the full plan for ``key``, cancelling any other one; nothing when that plan
+        is running or done already. ``warm``: the plan to start its search from."""
+        self._collect()
+        if key in self._done or (self._job is not None and self._job[0] == key):
+            return
+        self.cancel()
+        path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
+        proc = self._ctx.Process(
+            target=run_to_file, args=(path, inventory, catalog, policy, warm), daemon=True
+        )
+        proc.start()
+        self._job = (key, proc, path, time.monotonic())
+
+    def cancel(self) -> None:
+        """Stop the running background plan, if any."""
+        if self._job is not None:
+            self._job[1].terminate()
+            self._job[1].join(timeout=5)
+            self._job = None
+
+    def _collect(self) -> None:
+        """Take the finished process's result, if any; keep the ``keep`` latest results."""
+        if self._job is None:
+            return
+        key, proc, path, _ = self._job
+        if proc.is_alive():
+            return
+        proc.join()
+        if path.exists():
+            self._done[key] = path.read_bytes()
+            path.unlink()
+            while len(self._done) > self._keep:
+                self._done.pop(next(iter(self._done)))
+        else:
+            LOG.warning("the background plan ended without a result (exit code %s)", proc.exitcode)
+        self._job = None
