@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 from textwrap import dedent
@@ -30,6 +31,33 @@ SMALL_CSV = dedent(
     db-02,8,64,Red Hat Enterprise Linux 9,rhel,prod
     """
 ).encode()
+
+
+def test_app_py_is_the_only_module_at_the_root() -> None:
+    """The app's code lives in the ``ui`` package; the root holds its door only."""
+    assert sorted(p.name for p in REPO.glob("*.py")) == ["app.py"]
+
+
+def test_the_app_uses_only_the_planners_public_modules() -> None:
+    """``app.py`` and ``ui`` import ``planner.<module>`` and public names, nothing below."""
+    files = [REPO / "app.py", *sorted((REPO / "ui").glob("*.py"))]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                modules, names = [a.name for a in node.names], []
+            else:
+                continue
+            for module in modules:
+                if module.split(".")[0] != "planner":
+                    continue
+                parts = module.split(".")
+                assert len(parts) <= 2, f"{path.name} imports {module}"
+                assert not any(p.startswith("_") for p in parts), f"{path.name}: {module}"
+                if module != "planner":
+                    assert not any(n.startswith("_") for n in names), f"{path.name}: {names}"
 
 
 def _app() -> AppTest:
@@ -315,3 +343,19 @@ def test_an_unexpected_error_is_shown_in_words_without_a_traceback(
     at = _app()
     assert not at.exception
     assert any("simulated rendering bug" in e.value for e in at.error)
+
+
+def test_the_overview_prices_each_rule_on_demand() -> None:
+    """The Overview names each partition's reason at once and prices the rules on a click."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("group dmz-web-farm has 4 members" in m.value for m in at.markdown)
+    charts = len(at.get("vega_lite_chart"))
+    assert not any("proof" in d.value.columns for d in at.dataframe)
+    at.button(key="price_rules").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    rules = next(d.value for d in at.dataframe if "proof" in d.value.columns)
+    assert "N+k" in set(rules["rule"])
+    assert list(rules["cost"]) == sorted(rules["cost"], reverse=True)
+    assert len(at.get("vega_lite_chart")) == charts + 1

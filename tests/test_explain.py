@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from markupsafe import escape
 from openpyxl import load_workbook
-from streamlit.testing.v1 import AppTest
 
 from planner.catalog import load_catalog
 from planner.cli import main
@@ -30,7 +29,7 @@ from planner.models import (
 )
 from planner.pipeline import run
 from planner.report import html_report, plan_to_dict, workbook_bytes
-from tests.conftest import REPO, catalog, host, inventory, vms
+from tests.conftest import catalog, host, inventory, vms
 from tests.test_properties import scenarios
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_inventory.csv"
@@ -314,22 +313,6 @@ def test_workbook_explanation_sheet_lists_partitions_and_rules(
     assert {p.binding for p in plan.explanation.partitions} <= set(cells)
     assert {r.name for r in plan.explanation.rules} <= set(cells)
     assert len(wb["Explanation"]._charts) == 1
-
-
-def test_app_overview_prices_the_rules_on_demand() -> None:
-    """The Overview names each partition's reason at once and prices the rules on a click."""
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert any("group dmz-web-farm has 4 members" in m.value for m in at.markdown)
-    charts = len(at.get("vega_lite_chart"))
-    assert not any("proof" in d.value.columns for d in at.dataframe)
-    at.button(key="price_rules").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    rules = next(d.value for d in at.dataframe if "proof" in d.value.columns)
-    assert "N+k" in set(rules["rule"])
-    assert list(rules["cost"]) == sorted(rules["cost"], reverse=True)
-    assert len(at.get("vega_lite_chart")) == charts + 1
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

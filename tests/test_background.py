@@ -1,0 +1,74 @@
+"""Plans made in another process (``planner.background``): the result, the latest request
+wins, and a result file that appears whole."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+
+from planner.background import Refiner, run_to_file
+from planner.models import Plan, Problem
+from planner.pipeline import run
+from tests.conftest import PURE, catalog, inventory, vms
+
+INVENTORY = inventory(*vms(6))
+
+
+def _wait(refiner: Refiner, key: str, seconds: float = 120) -> tuple[Problem, Plan]:
+    """The result for ``key``, polled as the app polls it (a spawned process imports the
+    planner first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        running = refiner.running(key)  # asked first: a plan that ends now has its result
+        result = refiner.result(key)
+        if result is not None:
+            return result
+        assert running is not None, f"the plan for {key} stopped without a result"
+        assert time.monotonic() < deadline, f"no background plan for {key} in {seconds} s"
+        time.sleep(0.2)
+
+
+def test_run_to_file_writes_the_pipelines_result_whole(tmp_path: Path) -> None:
+    """The file holds ``(problem, plan)`` as ``run`` makes them; no partial file is left."""
+    path = tmp_path / "plan.pickle"
+    run_to_file(path, INVENTORY, catalog(), PURE)
+    problem, plan = pickle.loads(path.read_bytes())
+    expected = run(INVENTORY, catalog(), PURE)[1]
+    assert plan.model_copy(update={"solve_seconds": 0}) == expected.model_copy(
+        update={"solve_seconds": 0}
+    )
+    assert problem.inventory == INVENTORY
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_newer_request_cancels_the_older_and_its_result_is_kept() -> None:
+    """Submitting ``b`` while ``a`` runs stops ``a``: only ``b``'s plan arrives, and asking
+    for ``b`` again starts nothing new."""
+    refiner = Refiner()
+    try:
+        refiner.submit("a", INVENTORY, catalog(), PURE)
+        assert refiner.running("a") is not None
+        hosts = PURE.model_copy(update={"ha_host_failures": 1})
+        refiner.submit("b", INVENTORY, catalog(), hosts)
+        assert refiner.running("a") is None
+        _, plan = _wait(refiner, "b")
+        assert len(plan.spare_hosts) == 1
+        assert refiner.result("a") is None
+        refiner.submit("b", INVENTORY, catalog(), hosts)
+        assert refiner.running("b") is None  # done already: not planned again
+    finally:
+        refiner.cancel()
+
+
+def test_only_the_latest_results_are_kept() -> None:
+    """With room for one result, a second finished plan drops the first."""
+    refiner = Refiner(keep=1)
+    try:
+        refiner.submit("a", INVENTORY, catalog(), PURE)
+        _wait(refiner, "a")
+        refiner.submit("b", INVENTORY, catalog(), PURE.model_copy(update={"objective": "cost"}))
+        _wait(refiner, "b")
+        assert refiner.result("a") is None
+    finally:
+        refiner.cancel()
