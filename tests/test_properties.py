@@ -1,19 +1,25 @@
-"""Invariants no example covers, checked on random inventories, catalogs and policies."""
+"""Invariants no example covers, checked on random inventories, catalogs and policies.
+
+``pipeline.run`` verifies every plan (``planner.verify``) and raises on a violation, so these
+properties check what it does not: the reasons of unplaced VMs, both bounds whatever the
+objective, the comparison with first fit, and that the verifier does catch a broken plan.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from planner.bounds import lower_bounds
 from planner.costs import workload_cost
 from planner.heuristic import first_fit_decreasing
-from planner.models import VM, Catalog, Policy
+from planner.models import VM, Catalog, Policy, Unplaced
 from planner.packing import packing_objective
 from planner.pipeline import run
 from planner.solve import assemble
+from planner.verify import verify
 from tests.conftest import HYPERVISOR, NONE, TYPE1, WIN_DC, WIN_STD, host, inventory
 
 vm_st = st.builds(
@@ -67,35 +73,75 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 
 @SETTINGS
 @given(scenarios())
-def test_every_vm_exactly_once_and_every_unplaced_vm_has_a_reason(
+def test_every_unplaced_vm_has_a_reason_its_cause_supports(
     case: tuple[list[VM], Catalog, Policy],
 ) -> None:
-    """Each inventory VM is on exactly one host or in the unplaced list with a reason."""
-    vms, catalog, policy = case
-    _, plan = run(inventory(*vms), catalog, policy)
-    seen = Counter(n for h in plan.hosts for n in h.vms) + Counter(u.vm for u in plan.unplaced)
-    assert seen == Counter(v.name for v in vms)
-    assert all(u.reason for u in plan.unplaced)
-
-
-@SETTINGS
-@given(scenarios())
-def test_no_host_is_over_capacity_in_any_dimension(case: tuple[list[VM], Catalog, Policy]) -> None:
-    """Recomputed from the sized demands, every host is within vCPU, memory and VM count."""
+    """An unplaced VM says why in words, and its cause agrees with the sizing: a VM left out
+    for lack of room fits some model, one too large for every model was not sized for any,
+    one excluded is powered off under a policy that leaves such VMs out (the verifier checks
+    none of this)."""
     vms, catalog, policy = case
     problem, plan = run(inventory(*vms), catalog, policy)
-    demand = {v.name: v for v in problem.vms}
-    for h in plan.hosts:
-        t = problem.host_types[h.type_index]
-        assert sum(demand[n].cpu_m for n in h.vms) <= t.cpu_cap_m
-        assert sum(demand[n].mem_mib for n in h.vms) <= t.mem_cap_mib
-        assert len(h.vms) <= t.vm_cap
-        assert all(h.type_index in demand[n].fits for n in h.vms)
+    powered_on = {v.name: v.powered_on for v in vms}
+    fits = {v.name: v.fits for v in problem.vms}
+    for u in plan.unplaced:
+        assert u.reason.strip()
+        if u.cause == "no_room":
+            assert fits[u.vm], u
+        elif u.cause == "too_large":
+            assert u.vm not in fits, u
+        else:
+            assert not powered_on[u.vm] and not policy.include_powered_off, u
+
+
+CORRUPTIONS = ("drop a VM", "place a VM twice", "invent a VM", "misreport usage", "raise the bound")
+
+
+@SETTINGS
+@given(scenarios(), st.sampled_from(CORRUPTIONS), st.randoms(use_true_random=False))
+def test_the_verifier_catches_a_corrupted_plan(
+    case: tuple[list[VM], Catalog, Policy], corruption: str, rnd: random.Random
+) -> None:
+    """Whatever the plan, breaking one rule in it (a VM dropped or placed twice, a VM that
+    is not in the inventory, a host's usage misreported, a bound above the plan) is caught."""
+    vms, catalog, policy = case
+    problem, plan = run(inventory(*vms), catalog, policy)
+    busy = [i for i, h in enumerate(plan.hosts) if h.vms]
+    hosts = list(plan.hosts)
+    if corruption == "drop a VM":
+        assume(busy)
+        i = rnd.choice(busy)
+        dropped, *kept = hosts[i].vms
+        hosts[i] = hosts[i].model_copy(update={"vms": tuple(kept)})
+        expected = f"VM {dropped} appears 0 times"
+    elif corruption == "place a VM twice":
+        assume(busy and len(hosts) > 1)
+        i = rnd.choice(busy)
+        j = rnd.choice([k for k in range(len(hosts)) if k != i])
+        twice = hosts[i].vms[0]
+        hosts[j] = hosts[j].model_copy(update={"vms": (*hosts[j].vms, twice)})
+        expected = f"VM {twice} appears 2 times"
+    elif corruption == "invent a VM":
+        ghost = Unplaced(vm="ghost-vm", reason="made up")
+        plan = plan.model_copy(update={"unplaced": (*plan.unplaced, ghost)})
+        expected = "VM ghost-vm is not in the inventory"
+    elif corruption == "misreport usage":
+        assume(hosts)
+        i = rnd.randrange(len(hosts))
+        hosts[i] = hosts[i].model_copy(update={"cpu_used_m": hosts[i].cpu_used_m + 1})
+        expected = f"host {hosts[i].id}: reported usage does not match its VMs"
+    else:
+        assume(plan.status in ("optimal", "feasible"))
+        bound = {"lower_bound_hosts": len(hosts) + 1, "lower_bound_cost": 2 * plan.cost.total + 1}
+        plan = plan.model_copy(update=bound)
+        expected = "is below its lower bound"
+    corrupted = plan.model_copy(update={"hosts": tuple(hosts)})
+    assert any(expected in e for e in verify(corrupted, problem)), (corruption, expected)
 
 
 @SETTINGS
 @given(scenarios())
-def test_plans_pass_verification_respect_bounds_and_match_the_heuristic(
+def test_plans_respect_both_bounds_and_are_never_worse_than_first_fit(
     case: tuple[list[VM], Catalog, Policy],
 ) -> None:
     """Every full plan stays at or above its lower bound, and is never worse than FFD.

@@ -1,11 +1,12 @@
-"""The independent verifier catches every kind of broken plan."""
+"""The independent verifier catches every kind of broken plan, and passes one rearranged
+within the rules."""
 
 from __future__ import annotations
 
 from planner.models import VM, LicenceUse, Plan, Problem, Unplaced
 from planner.pipeline import run
 from planner.verify import verify
-from tests.conftest import PURE, WIN_STD, catalog, inventory, vms
+from tests.conftest import PURE, WIN_STD, catalog, host, inventory, vms
 
 
 def _planned(*extra: VM) -> tuple[Problem, Plan]:
@@ -16,10 +17,74 @@ def _with_hosts(plan: Plan, hosts: list[object]) -> Plan:
     return plan.model_copy(update={"hosts": tuple(hosts)})
 
 
-def test_a_solver_plan_passes() -> None:
-    """What the pipeline returns has no violation."""
+def _moved(plan: Plan, problem: Problem, vm: str, to: int) -> Plan:
+    """``plan`` with ``vm`` moved to host ``to``, every host's usage restated to match."""
+    by_name = {v.name: v for v in problem.vms}
+    hosts = []
+    for i, h in enumerate(plan.hosts):
+        names = tuple(n for n in h.vms if n != vm) + ((vm,) if i == to else ())
+        hosts.append(
+            h.model_copy(
+                update={
+                    "vms": names,
+                    "cpu_used_m": sum(by_name[n].cpu_m for n in names),
+                    "mem_used_mib": sum(by_name[n].mem_mib for n in names),
+                    "vm_count": len(names),
+                }
+            )
+        )
+    return _with_hosts(plan, hosts)
+
+
+def test_a_plan_rearranged_within_the_rules_passes() -> None:
+    """The verifier judges the rules, not the solver's choice: a VM moved to the other host,
+    where it still fits, with the usage restated, is a valid plan."""
     problem, plan = _planned()
-    assert verify(plan, problem) == []
+    fuller = max(range(2), key=lambda i: len(plan.hosts[i].vms))
+    moved = _moved(plan, problem, plan.hosts[fuller].vms[0], 1 - fuller)
+    assert moved.hosts != plan.hosts
+    assert verify(moved, problem) == []
+
+
+def test_a_plan_below_its_lower_bound_is_caught() -> None:
+    """A full plan cheaper than its own bound means the bound is wrong: it is reported."""
+    problem, plan = _planned()
+    below = plan.model_copy(update={"lower_bound_hosts": len(plan.hosts) + 1})
+    assert any("is below its lower bound" in e for e in verify(below, problem))
+
+
+def test_host_records_that_contradict_the_problem_are_caught() -> None:
+    """A host id used twice, a model other than its type's, an unknown type, and a spare
+    under a policy without N+k are each reported."""
+    problem, plan = _planned()
+    a, b = plan.hosts
+    twin = b.model_copy(update={"id": a.id})
+    assert any(
+        f"host id {a.id} is used 2 times" in e
+        for e in verify(_with_hosts(plan, [a, twin]), problem)
+    )
+    renamed = b.model_copy(update={"model": "other"})
+    errors = verify(_with_hosts(plan, [a, renamed]), problem)
+    assert any("model other does not match its type h8" in e for e in errors)
+    unknown = b.model_copy(update={"type_index": 7})
+    assert any("unknown host type 7" in e for e in verify(_with_hosts(plan, [a, unknown]), problem))
+    spare = b.model_copy(update={"role": "spare"})
+    errors = verify(_with_hosts(plan, [a, spare]), problem)
+    assert "the plan has spare hosts but the policy asks for none" in errors
+
+
+def test_a_model_used_beyond_its_max_count_is_caught() -> None:
+    """Two hosts of a model capped at one are reported, whatever else is right."""
+    problem, plan = _planned()
+    capped = catalog(host(max_count=1), licences=(WIN_STD,))
+    problem = problem.model_copy(
+        update={
+            "host_types": tuple(
+                t.model_copy(update={"model": capped.hosts[0]}) for t in problem.host_types
+            )
+        }
+    )
+    assert any("model h8 used 2 times, max 1" in e for e in verify(plan, problem))
 
 
 def test_a_vm_on_two_hosts_is_caught() -> None:
