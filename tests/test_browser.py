@@ -107,6 +107,9 @@ def test_upload_slider_download_and_screenshot(server: str, tmp_path: Path) -> N
     """Upload an inventory, move the CPU overcommit slider, see the KPIs change, download
     the HTML report and save a screenshot of the page."""
     expect = sync_api.expect
+    # Assertions wait as long as actions: their own default (5 s) is too short for a re-plan
+    # on a busy machine, where the page is right but late.
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
