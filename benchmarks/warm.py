@@ -2,6 +2,6 @@
 every instance's process inherits them compiled instead of compiling or loading them inside
 its timed solve (a one-off cost of a few seconds per machine, or ~0.2 s per process)."""
 
-from planner.exact.enumerate import compile_kernels
+from planner.exact import warm_up
 
-compile_kernels()
+warm_up()

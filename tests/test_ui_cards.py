@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from planner.dedicated import compare
 from planner.models import VM, Plan, Problem
 from planner.pipeline import run
 from tests.conftest import PURE, catalog, inventory, vms
 from ui.cards import kpi_rows, quality, search_note
+from ui.text import money
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +74,10 @@ def test_the_money_cards_compare_with_the_dedicated_servers(
     cost, saving, power, rack = kpi_rows(plan, problem)[1]
     assert cost.value.startswith("$") and cost.delta.endswith(" vs dedicated")
     assert cost.delta_color == "inverse" and saving.delta_color == "normal"
-    assert saving.delta.endswith(" of " + saving.delta.split(" of ")[-1])
+    c = compare(plan, problem)
+    assert saving.value == money(c["cost_saving"])
+    assert re.fullmatch(r"-?\d+% of \$[\d.,]+( [kM])?", saving.delta), saving.delta
+    assert saving.delta.endswith(money(c["dedicated_cost_total"]))
     assert power.value.endswith(" kW") and power.delta[0] in "+-"
     assert rack.value == "3 U"  # three 1 U hosts, the spare included
     assert rack.delta.startswith(("+", "-")) and rack.delta.endswith(" U vs dedicated")

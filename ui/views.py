@@ -146,6 +146,11 @@ def sensitivity_charts(
 # --------------------------------------------------------------------------- tabs
 
 
+# A VM's allocated size, as the placement table and the VMs as read both show it.
+_VM_SIZE: dict[str, Any] = {
+    "vcpus": st.column_config.NumberColumn("vCPUs", format="%d vCPU"),
+    "memory_gib": st.column_config.NumberColumn("memory", format="%.1f GiB"),
+}
 _HOST_COLUMNS: dict[str, Any] = {
     "VMs": st.column_config.NumberColumn("VMs"),
     "vCPU used": st.column_config.NumberColumn("vCPU used", format="%.1f vCPU"),
@@ -276,8 +281,7 @@ def placement(plan: Plan, problem: Problem) -> None:
         width="stretch",
         height=520,
         column_config={
-            "vcpus": st.column_config.NumberColumn("vCPUs", format="%d vCPU"),
-            "memory_gib": st.column_config.NumberColumn("memory", format="%.1f GiB"),
+            **_VM_SIZE,
             "cpu_demand_vcpu": st.column_config.NumberColumn(
                 "vCPU demand", format="%.2f vCPU", help="After growth and CPU efficiency"
             ),
@@ -331,8 +335,7 @@ def validation(inventory: Inventory, plan: Plan, problem: Problem) -> None:
         height=400,
         column_config={
             "row": st.column_config.NumberColumn("row", help="Row in the file (header = row 1)"),
-            "vcpus": st.column_config.NumberColumn("vCPUs", format="%d vCPU"),
-            "memory_gib": st.column_config.NumberColumn("memory", format="%.1f GiB"),
+            **_VM_SIZE,
             "cpu_util_pct": st.column_config.NumberColumn("CPU use", format="%.0f %%"),
             "mem_util_pct": st.column_config.NumberColumn("memory use", format="%.0f %%"),
         },
