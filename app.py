@@ -36,7 +36,7 @@ from planner.exact import warm_up
 from planner.explain import explain_plan
 from planner.ingest import read_inventory
 from planner.limits import Limits
-from planner.models import Catalog, Inventory, Plan, Policy, Problem
+from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
 from planner.sweep import sweep
@@ -51,7 +51,7 @@ UPLOAD_LIMITS = Limits()  # the same defaults as the CLI's
 # A what-if answers at once with a quick plan of QUICK_S seconds of search; the full plan,
 # with the solver time limit of Advanced (the CLI's default), follows in the background.
 QUICK_S = 0.5
-TIME_LIMIT_S = DEFAULT.time_limit_s
+TIME_LIMIT_S = SolverParams().time_limit_s
 SWEEP_S = 2.0  # solver limit per sensitivity point (11 points must answer within a minute)
 CPU_GRID = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 HA_GRID = (0, 1, 2, 3)
@@ -146,12 +146,13 @@ def _inventory(key: str, _data: bytes, _name: str, _format: str | None) -> Inven
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _plan(
-    inventory_key: str, _inventory: Inventory, catalog_json: str, policy_json: str
+    inventory_key: str, _inventory: Inventory, catalog_json: str, policy_json: str, params_json: str
 ) -> tuple[Problem, Plan]:
-    """Plan once per (inventory, catalog, policy); the JSON strings are the cache key."""
+    """Plan once per (inventory, catalog, policy, solver params); the JSON strings are the
+    cache key."""
     catalog = Catalog.model_validate_json(catalog_json)
     policy = Policy.model_validate_json(policy_json)
-    return run(_inventory, catalog, policy)
+    return run(_inventory, catalog, policy, SolverParams.model_validate_json(params_json))
 
 
 @st.cache_resource(show_spinner=False)
@@ -185,8 +186,8 @@ def _sidebar_source() -> Source:
     return Source(upload.getvalue(), upload.name, fmt, sample=False)
 
 
-def _sidebar_policy(profiles: Sequence[str]) -> Policy:
-    """The what-if controls, as one Policy."""
+def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
+    """The what-if controls, as one Policy, and the solver's time limit."""
     sb = st.sidebar
     sb.header("What if")
     hypervisor: str = sb.radio(
@@ -310,7 +311,7 @@ def _sidebar_policy(profiles: Sequence[str]) -> Policy:
             format="%.0f",
             key="rack_unit_per_year",
         )
-    return Policy(
+    policy = Policy(
         hypervisor=hypervisor,
         cpu_overcommit=cpu,
         memory_overcommit=memory,
@@ -325,8 +326,8 @@ def _sidebar_policy(profiles: Sequence[str]) -> Policy:
         electricity_per_kwh=kwh,
         pue=pue,
         rack_unit_per_year=rack,
-        time_limit_s=time_limit,
     )
+    return policy, SolverParams(time_limit_s=time_limit)
 
 
 # --------------------------------------------------------------------------- catalog tab
@@ -396,18 +397,21 @@ def _downloads(plan: Plan, problem: Problem) -> None:
     views.downloads(files)
 
 
-def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy: Policy) -> None:
+def _sensitivity(
+    source: Source, inventory: Inventory, catalog: Catalog, policy: Policy, params: SolverParams
+) -> None:
     """Hosts and cost against CPU overcommit and N+k, from ``planner.sweep`` (made on demand)."""
-    policy = policy.model_copy(update={"time_limit_s": min(policy.time_limit_s, SWEEP_S)})
+    params = params.model_copy(update={"time_limit_s": min(params.time_limit_s, SWEEP_S)})
     st.markdown(
         "Hosts and total cost as the **CPU overcommit** and **N+k** vary, everything else as "
-        f"set in the sidebar. Each point is a full plan (solver limit {policy.time_limit_s:g} s "
+        f"set in the sidebar. Each point is a full plan (solver limit {params.time_limit_s:g} s "
         "each); the dashed line marks the current setting."
     )
     cpu_values = sorted({*CPU_GRID, policy.cpu_overcommit})
     ha_values = sorted({*HA_GRID, policy.ha_host_failures})
     key = hashlib.sha256(
-        f"{source.key}|{catalog.model_dump_json()}|{policy.model_dump_json()}".encode()
+        f"{source.key}|{catalog.model_dump_json()}|{policy.model_dump_json()}|"
+        f"{params.model_dump_json()}".encode()
     ).hexdigest()
     store: dict[str, Any] = st.session_state.setdefault("sensitivity", {})
     if key not in store:
@@ -426,6 +430,7 @@ def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy:
                 catalog,
                 policy,
                 {"cpu_overcommit": cpu_values},
+                params,
                 jobs=JOBS,
                 progress=report(0),
             )
@@ -434,6 +439,7 @@ def _sensitivity(source: Source, inventory: Inventory, catalog: Catalog, policy:
                 catalog,
                 policy,
                 {"ha_host_failures": ha_values},
+                params,
                 jobs=JOBS,
                 progress=report(len(cpu_values)),
             )
@@ -463,7 +469,8 @@ def _rule_prices(source_key: str, problem: Problem, plan: Plan) -> None:
     takes a few solves), kept per (inventory, catalog, policy) for the session."""
     st.subheader("The price of each rule")
     key = hashlib.sha256(
-        f"{source_key}|{problem.catalog.model_dump_json()}|{problem.policy.model_dump_json()}".encode()
+        f"{source_key}|{problem.catalog.model_dump_json()}|{problem.policy.model_dump_json()}|"
+        f"{plan.params}".encode()
     ).hexdigest()
     store: dict[str, Plan] = st.session_state.setdefault("rule_prices", {})
     if key not in store:
@@ -496,7 +503,7 @@ def _page() -> None:
     st.markdown(views.CSS, unsafe_allow_html=True)
     bundled = _bundled_catalog()
     source = _sidebar_source()
-    policy = _sidebar_policy(tuple(bundled.profiles))
+    policy, params = _sidebar_policy(tuple(bundled.profiles))
     st.title("VM Capacity Planner")
     head = st.container()
     tabs = st.tabs(TABS, key="view", on_change="rerun")
@@ -520,14 +527,16 @@ def _page() -> None:
     with head:
         context = st.container()
         catalog_json, policy_json = catalog.model_dump_json(), policy.model_dump_json()
-        full_key = hashlib.sha256(f"{source.key}|{catalog_json}|{policy_json}".encode()).hexdigest()
-        quick = policy.model_copy(update={"time_limit_s": min(QUICK_S, policy.time_limit_s)})
+        full_key = hashlib.sha256(
+            f"{source.key}|{catalog_json}|{policy_json}|{params.model_dump_json()}".encode()
+        ).hexdigest()
+        quick = params.model_copy(update={"time_limit_s": min(QUICK_S, params.time_limit_s)})
         try:
             refined = _refiner().result(full_key)
             if refined is None:
                 with st.spinner(f"Planning {len(inventory.vms):,} VMs…", show_time=True):
                     problem, plan = _plan(
-                        source.key, inventory, catalog_json, quick.model_dump_json()
+                        source.key, inventory, catalog_json, policy_json, quick.model_dump_json()
                     )
             else:
                 problem, plan = refined
@@ -544,13 +553,13 @@ def _page() -> None:
             f"<small>{text.policy_line(policy)}</small>",
             unsafe_allow_html=True,
         )
-        if refined is None and plan.status in ("feasible", "partial") and quick != policy:
+        if refined is None and plan.status in ("feasible", "partial") and quick != params:
             _refiner().submit(
-                full_key, inventory, catalog, policy, st.session_state.get("shown", plan)
+                full_key, inventory, catalog, policy, params, st.session_state.get("shown", plan)
             )
-            _settling(full_key, policy.time_limit_s)
+            _settling(full_key, params.time_limit_s)
         st.session_state["shown"] = plan
-        views.kpis(plan, problem, settled=refined is not None or quick == policy)
+        views.kpis(plan, problem, settled=refined is not None or quick == params)
         _downloads(plan, problem)
 
     # Only the open tab is drawn (the tabs rerun the script when switched): a re-plan then
@@ -567,7 +576,7 @@ def _page() -> None:
             views.failures(plan)
     with tabs[SENSITIVITY]:
         if _is_open(tabs[SENSITIVITY]):
-            _sensitivity(source, inventory, catalog, policy)
+            _sensitivity(source, inventory, catalog, policy, params)
     with tabs[INVENTORY]:
         if _is_open(tabs[INVENTORY]):
             views.validation(inventory, plan, problem)

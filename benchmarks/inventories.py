@@ -39,7 +39,7 @@ from benchmarks.common import (
 from benchmarks.generate import generate_inventory
 from planner.catalog import load_catalog
 from planner.ingest import read_inventory
-from planner.models import VM, Inventory, Policy
+from planner.models import VM, Inventory, Policy, SolverParams
 from planner.pipeline import run
 
 __all__ = ["CASES", "FIELDS", "bitbrains_inventory", "main", "run_case"]
@@ -138,9 +138,9 @@ def run_case(case: str, bench: str, objective: str, time_limit_s: float) -> dict
     inventory, note = _load(case, Path(bench))
     catalog = load_catalog()
     read_s = time.perf_counter() - t0
-    policy = Policy(objective=objective, time_limit_s=time_limit_s)
+    policy = Policy(objective=objective)
     t0 = time.perf_counter()
-    problem, plan = run(inventory, catalog, policy)
+    problem, plan = run(inventory, catalog, policy, SolverParams(time_limit_s=time_limit_s))
     run_s = time.perf_counter() - t0
     return {
         "vms": len(inventory.vms),

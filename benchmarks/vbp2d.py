@@ -46,7 +46,16 @@ from benchmarks.common import (
 )
 from benchmarks.naive_cpsat import solve_naive
 from planner.heuristic import first_fit_decreasing
-from planner.models import VM, Catalog, HostModel, HypervisorProfile, Inventory, Policy, Problem
+from planner.models import (
+    VM,
+    Catalog,
+    HostModel,
+    HypervisorProfile,
+    Inventory,
+    Policy,
+    Problem,
+    SolverParams,
+)
 from planner.pipeline import run
 from planner.sizing import build_problem
 
@@ -147,9 +156,7 @@ def load_instances(
     return out[:limit] if limit else out
 
 
-def planner_inputs(
-    path: Path, time_limit_s: float, workers: int
-) -> tuple[Inventory, Catalog, Policy]:
+def planner_inputs(path: Path) -> tuple[Inventory, Catalog, Policy]:
     """The instance as the planner's (Inventory, Catalog, Policy); capacities are exact."""
     (c1, c2), items = parse_vbp(path)
     if any(w1 < 1 or w2 < 1 for w1, w2 in items):
@@ -181,18 +188,17 @@ def planner_inputs(
         max_utilization=1,
         ha_host_failures=0,
         objective="hosts",
-        time_limit_s=time_limit_s,
-        workers=workers,
     )
     return inventory, catalog, policy
 
 
 def run_instance(path: str, engine: str, time_limit_s: float, workers: int) -> dict[str, Any]:
     """Solve one instance with ``engine`` (runs inside the isolated child process)."""
-    inventory, catalog, policy = planner_inputs(Path(path), time_limit_s, workers)
+    inventory, catalog, policy = planner_inputs(Path(path))
     if engine == "planner":
         t0 = time.perf_counter()
-        problem, plan = run(inventory, catalog, policy)
+        params = SolverParams(time_limit_s=time_limit_s, workers=workers)
+        problem, plan = run(inventory, catalog, policy, params)
         seconds = time.perf_counter() - t0
         _check_exact(problem, Path(path))
         if plan.unplaced:

@@ -4,19 +4,20 @@ The pipeline, stage by stage::
 
     inventory = read_inventory("rvtools.xlsx")        # ingest
     catalog = load_catalog()                          # host models, licences, profiles
-    problem, plan = run(inventory, catalog, Policy()) # sizing -> solve -> verify
+    problem, plan = run(inventory, catalog, Policy(), SolverParams())  # sizing -> solve -> verify
     data = plan_to_dict(plan, problem)                # report
 """
 
 from planner.catalog import load_catalog
 from planner.errors import InfeasibleError, InputError, InputIssue, PlannerError
 from planner.ingest import read_inventory
-from planner.models import Catalog, Inventory, Plan, Policy, Problem
-from planner.pipeline import run
+from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
+from planner.pipeline import run, solve_verified
 from planner.report import placement_frame, plan_to_dict
-from planner.settings import load_policy
+from planner.settings import load_settings
 from planner.sizing import build_problem
-from planner.solve import solve
+from planner.solve import SolveResult, solve
+from planner.statistics import SolveStatistics
 from planner.verify import verify
 
 __all__ = [
@@ -29,13 +30,17 @@ __all__ = [
     "PlannerError",
     "Policy",
     "Problem",
+    "SolveResult",
+    "SolveStatistics",
+    "SolverParams",
     "build_problem",
     "load_catalog",
-    "load_policy",
+    "load_settings",
     "placement_frame",
     "plan_to_dict",
     "read_inventory",
     "run",
     "solve",
+    "solve_verified",
     "verify",
 ]

@@ -6,7 +6,7 @@ file (``run_to_file``). A newer request cancels an older one, so a user moving a
 waits for settings they have left.
 
     refiner = Refiner()
-    refiner.submit(key, inventory, catalog, policy, warm=quick_plan)
+    refiner.submit(key, inventory, catalog, policy, params, warm=quick_plan)
     ...
     refiner.result(key)  # None until the full plan is ready, then (problem, plan)
 """
@@ -22,7 +22,7 @@ import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from planner.models import Catalog, Inventory, Plan, Policy, Problem
+from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 
 __all__ = ["Refiner", "run_to_file"]
@@ -31,14 +31,19 @@ LOG = logging.getLogger("planner.background")
 
 
 def run_to_file(
-    path: Path, inventory: Inventory, catalog: Catalog, policy: Policy, warm: Plan | None = None
+    path: Path,
+    inventory: Inventory,
+    catalog: Catalog,
+    policy: Policy,
+    params: SolverParams | None = None,
+    warm: Plan | None = None,
 ) -> None:
     """``pipeline.run``, for a plan made in another process: pickles ``(problem, plan)`` to
     ``path``.
 
     The file appears whole (written aside, then renamed), so a reader never sees half of it.
     """
-    result = run(inventory, catalog, policy, warm=warm)
+    result = run(inventory, catalog, policy, params, warm=warm)
     part = path.with_suffix(".part")
     part.write_bytes(pickle.dumps(result))
     part.replace(path)
@@ -81,17 +86,21 @@ class Refiner:
         inventory: Inventory,
         catalog: Catalog,
         policy: Policy,
+        params: SolverParams | None = None,
         warm: Plan | None = None,
     ) -> None:
-        """Start the full plan for ``key``, cancelling any other one; nothing when that plan
-        is running or done already. ``warm``: the plan to start its search from."""
+        """Start the full plan for ``key`` with ``params`` (default: ``SolverParams()``),
+        cancelling any other one; nothing when that plan is running or done already.
+        ``warm``: the plan to start its search from."""
         self._collect()
         if key in self._done or (self._job is not None and self._job[0] == key):
             return
         self.cancel()
         path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
         proc = self._ctx.Process(
-            target=run_to_file, args=(path, inventory, catalog, policy, warm), daemon=True
+            target=run_to_file,
+            args=(path, inventory, catalog, policy, params, warm),
+            daemon=True,
         )
         proc.start()
         self._job = (key, proc, path, time.monotonic())

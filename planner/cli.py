@@ -30,7 +30,7 @@ from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, prin
 from planner.explain import explain_plan
 from planner.ingest import FORMATS, read_inventory
 from planner.limits import parse_limits
-from planner.models import Catalog, Inventory, Policy
+from planner.models import Catalog, Inventory, Policy, SolverParams
 from planner.pipeline import run
 from planner.report import (
     plan_summary,
@@ -39,7 +39,7 @@ from planner.report import (
     write_plan_json,
     write_workbook,
 )
-from planner.settings import load_policy
+from planner.settings import load_settings
 from planner.sizing import check_licence_tags
 from planner.solve import SolveProgress
 from planner.sweep import combinations, parse_vary, sweep
@@ -169,12 +169,13 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy]:
-    """Policy, catalogs and inventory; every problem of all of them reported at once."""
+def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy, SolverParams]:
+    """Inventory, catalogs, policy and solver params; every problem of all of them reported
+    at once."""
     issues: list[InputIssue] = []
     parts: list[object] = []
     for load in (
-        lambda: load_policy(args.policy, args.overrides),
+        lambda: load_settings(args.policy, args.overrides),
         lambda: load_catalog(hosts=args.hosts, licences=args.licenses, profiles=args.hypervisors),
         lambda: _read(args),
     ):
@@ -184,10 +185,12 @@ def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy]:
             issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
-    policy, catalog, inventory = parts
-    assert isinstance(policy, Policy) and isinstance(catalog, Catalog)
+    settings, catalog, inventory = parts
+    assert isinstance(settings, tuple) and isinstance(catalog, Catalog)
     assert isinstance(inventory, Inventory)
-    return inventory, catalog, policy
+    policy, params = settings
+    assert isinstance(policy, Policy) and isinstance(params, SolverParams)
+    return inventory, catalog, policy, params
 
 
 def _outputs(args: argparse.Namespace, *options: str) -> None:
@@ -229,12 +232,12 @@ def _write(option: str, path: object, write: Callable[[], object]) -> None:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    inventory, catalog, policy = _scenario(args)
+    inventory, catalog, policy, params = _scenario(args)
     _outputs(args, "json", "csv", "xlsx", "html")
-    with _ProgressBar(policy.time_limit_s, disable=args.quiet) as bar:
-        problem, plan = run(inventory, catalog, policy, progress=bar.update)
+    with _ProgressBar(params.time_limit_s, disable=args.quiet) as bar:
+        problem, plan = run(inventory, catalog, policy, params, progress=bar.update)
     if args.explain:
-        plan = explain_plan(problem, plan, run)
+        plan = explain_plan(problem, plan, run, params)
     if args.json:
         _write("json", args.json, lambda: write_plan_json(plan, problem, args.json))
     if args.csv:
@@ -249,17 +252,17 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    inventory, catalog, policy = _scenario(args)
+    inventory, catalog, policy, params = _scenario(args)
     _outputs(args, "csv", "xlsx")
     vary = parse_vary(args.vary)
-    grid = combinations(policy, vary)  # validates every value before any solve starts
+    grid = combinations(policy, vary, params)  # validates every value before any solve
     bar = tqdm(total=len(grid), desc="sweep", unit="plan", disable=args.quiet, file=sys.stderr)
 
     def tick(done: int, total: int) -> None:
         bar.update(done - bar.n)
 
     with bar:
-        table = sweep(inventory, catalog, policy, vary, jobs=args.jobs, progress=tick)
+        table = sweep(inventory, catalog, policy, vary, params, jobs=args.jobs, progress=tick)
     if args.csv:
         _write("csv", args.csv, lambda: table.to_csv(args.csv, index=False))
     if args.xlsx:

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 SparesRule = Callable[[Problem, Packing, int], tuple[list[HostPlan], list[str]]]
-"""How spares are chosen for a problem's partitions (``solve._spares``)."""
+"""How spares are chosen for a problem's partitions (``spares.spare_hosts``)."""
 
 
 def cluster_limit(profile: HypervisorProfile, policy: Policy) -> int:

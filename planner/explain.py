@@ -43,6 +43,7 @@ from planner.models import (
     Problem,
     RulePrice,
     SizedVM,
+    SolverParams,
 )
 
 __all__ = [
@@ -59,7 +60,7 @@ OVERCOMMIT_STEP = 0.5  # the app's CPU overcommit slider step
 MIN_SECONDS = 1.0  # the least time limit a re-plan gets (or the plan's own, if shorter)
 
 RuleProgress = Callable[[int, int], None]
-Replan = Callable[[Inventory, Catalog, Policy], tuple[Problem, Plan]]  # pipeline.run
+Replan = Callable[[Inventory, Catalog, Policy, SolverParams], tuple[Problem, Plan]]  # pipeline.run
 
 
 # --------------------------------------------------------------------------- per partition
@@ -323,6 +324,7 @@ def price_rules(
     problem: Problem,
     plan: Plan,
     replan: Replan,
+    params: SolverParams | None = None,
     budget_s: float | None = None,
     max_resolves: int = MAX_RESOLVES,
     progress: RuleProgress | None = None,
@@ -330,12 +332,14 @@ def price_rules(
     """The price of each rule ``plan`` honours, and what was left out. The rules come most
     expensive first by the policy's objective (hosts, then cost; or cost, then hosts).
 
-    ``replan`` makes a plan the way ``plan`` was made (``planner.pipeline.run``).
-    ``budget_s`` (default: the policy's time limit) is shared equally by the re-plans, at
-    least ``MIN_SECONDS`` (or the policy's limit, if shorter) each; at most
-    ``max_resolves`` re-plans are made.
+    ``replan`` makes a plan the way ``plan`` was made (``planner.pipeline.run``), with
+    ``params`` (default: those ``plan`` was made with) but a share of the time limit:
+    ``budget_s`` (default: the params' time limit) is shared equally by the re-plans, at
+    least ``MIN_SECONDS`` (or the params' limit, if shorter) each; at most
+    ``max_resolves`` re-plans are made. A work limit set in the params is shared alike.
     """
     policy = problem.policy
+    params = params or plan.params or SolverParams()
     rules: list[RulePrice] = []
     if not problem.vms:
         return (), ()
@@ -350,13 +354,16 @@ def price_rules(
             + ", ".join(f"{v.kind} {v.name}" for v in left)
         )
         variants = variants[:max_resolves]
-    budget = policy.time_limit_s if budget_s is None else budget_s
-    seconds = max(budget / max(1, len(variants)), min(MIN_SECONDS, policy.time_limit_s))
+    budget = params.time_limit_s if budget_s is None else budget_s
+    seconds = max(budget / max(1, len(variants)), min(MIN_SECONDS, params.time_limit_s))
+    share = {"time_limit_s": seconds}
+    if params.work_limit_s is not None:
+        share["work_limit_s"] = params.work_limit_s * seconds / params.time_limit_s
+    alt_params = params.model_copy(update=share)
     for done, v in enumerate(variants):
         if progress:
             progress(done, len(variants))
-        alt_policy = v.policy.model_copy(update={"time_limit_s": seconds})
-        _, alt = replan(v.inventory, v.catalog, alt_policy)
+        _, alt = replan(v.inventory, v.catalog, v.policy, alt_params)
         if len(alt.unplaced) != len(plan.unplaced):
             notes.append(
                 f"{v.kind} {v.name}: not priced, the re-plan leaves {len(alt.unplaced)} VMs "
@@ -394,11 +401,12 @@ def explain_plan(
     problem: Problem,
     plan: Plan,
     replan: Replan,
+    params: SolverParams | None = None,
     budget_s: float | None = None,
     max_resolves: int = MAX_RESOLVES,
     progress: RuleProgress | None = None,
 ) -> Plan:
     """``plan`` with its explanation's ``rules`` filled by ``price_rules``."""
-    rules, notes = price_rules(problem, plan, replan, budget_s, max_resolves, progress)
+    rules, notes = price_rules(problem, plan, replan, params, budget_s, max_resolves, progress)
     explanation = plan.explanation.model_copy(update={"rules": rules, "notes": notes})
     return plan.model_copy(update={"explanation": explanation})

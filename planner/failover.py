@@ -301,10 +301,11 @@ def _room(h: HostPlan, by_name: dict[str, SizedVM]) -> _Room:
 
 
 def simulate_failures(
-    problem: Problem, hosts: Sequence[HostPlan]
+    problem: Problem, hosts: Sequence[HostPlan], seed: int = 0
 ) -> tuple[tuple[FailureCheck, ...], KFailureCheck]:
     """One ``FailureCheck`` per active host (one failure at a time, in host order), and the
-    check of ``ha_host_failures`` simultaneous failures (at least one).
+    check of ``ha_host_failures`` simultaneous failures (at least one). ``seed`` draws the
+    sampled combinations (``SolverParams.seed``), so runs repeat.
 
     When the work budget runs out, the hosts not yet simulated are left out of the per-host
     list and the k-failure check reports the scenarios it did as a ``sample``.
@@ -334,10 +335,10 @@ def simulate_failures(
             all_restartable=bad is None and complete,  # unsimulated hosts are not shown
             counterexample=(bad,) if bad else (),
         )
-    return tuple(checks), _k_failures(sim, problem, k)
+    return tuple(checks), _k_failures(sim, k, seed)
 
 
-def _k_failures(sim: _Simulation, problem: Problem, k: int) -> KFailureCheck:
+def _k_failures(sim: _Simulation, k: int, seed: int) -> KFailureCheck:
     methods: list[Method] = []
     scenarios = 0
     counterexample: tuple[str, ...] = ()
@@ -361,7 +362,7 @@ def _k_failures(sim: _Simulation, problem: Problem, k: int) -> KFailureCheck:
             scenarios += total
             continue
         if not done:  # else the budget ran out during the exhaustive pass: keep what it did
-            done, bad = _run(sim, _sample(sim, problem, name, members, size))
+            done, bad = _run(sim, _sample(sim, seed, name, members, size))
             counterexample = counterexample or bad
         methods.append("sample")
         scenarios += done
@@ -407,16 +408,16 @@ def _covered_by_spares(sim: _Simulation, name: str, members: list[int], k: int) 
 
 
 def _sample(
-    sim: _Simulation, problem: Problem, name: str, members: list[int], size: int
+    sim: _Simulation, seed: int, name: str, members: list[int], size: int
 ) -> list[tuple[int, ...]]:
     """Up to ``SAMPLE_LIMIT`` distinct combinations: the heaviest hosts (by memory, by vCPU,
-    by VM count) first, then seeded random ones (the policy's seed, so runs repeat)."""
+    by VM count) first, then random ones drawn with ``seed``, so runs repeat."""
     hosts = sim.hosts
     picks: list[tuple[int, ...]] = []
     for dim in ("mem_used_mib", "cpu_used_m", "vm_count"):
         heaviest = sorted(members, key=lambda i: (-getattr(hosts[i], dim), i))[:size]
         picks.append(tuple(sorted(heaviest)))
-    rng = random.Random(f"{problem.policy.seed}/{name}/{size}")
+    rng = random.Random(f"{seed}/{name}/{size}")
     for _ in range(4 * SAMPLE_LIMIT):
         if len(set(picks)) >= SAMPLE_LIMIT:
             break

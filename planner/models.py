@@ -4,6 +4,7 @@
     catalog -> Catalog (HostModel, Licence, HypervisorProfile)
     Policy  -> one scenario's settings (every what-if is a copied Policy)
     sizing  -> Problem (integer demands and capacities, partitions)
+    SolverParams -> how long and how the solver searches (not what it plans)
     solve   -> Plan (hosts, placements, costs, bounds, failures, dedicated baseline)
 
 Units are in the field names (``memory_gib``, ``cpu_m`` = milli-vCPU, ``mem_mib``).
@@ -21,6 +22,7 @@ from planner.tolerances import gap
 __all__ = [
     "COST_CATEGORIES",
     "VM",
+    "WORK_SHARE",
     "Catalog",
     "CostBreakdown",
     "DedicatedBaseline",
@@ -42,6 +44,7 @@ __all__ = [
     "Problem",
     "RulePrice",
     "SizedVM",
+    "SolverParams",
     "Status",
     "Unplaced",
 ]
@@ -330,9 +333,37 @@ class Policy(_Frozen):
     max_cluster_hosts: int | None = Field(
         default=None, ge=1, le=100_000
     )  # None: the profile's maximum
+
+
+WORK_SHARE = 0.75  # the default work budget: this share of the time limit (reference machine)
+
+
+class SolverParams(_Frozen):
+    """How the solver searches: its limits and seed, apart from the scenario (``Policy``).
+
+    The same problem, ``seed`` and work budget give the same plan on any machine and under
+    any load: every phase stops on work done, counted in seconds of the reference machine.
+    ``time_limit_s`` caps the wall clock of the whole ``solve`` call (a safety cap; when it
+    stops the search before its work budget, the plan says so). ``work_limit_s`` is the
+    engine's work budget; by default ``WORK_SHARE`` of the time limit, which leaves the
+    reference machine headroom below the cap. ``workers`` is kept for the settings files
+    and the sweep: the engine's CP-SAT runs one worker, so that the plan does not depend on
+    it. In a policy file and in ``--set`` these are keys like the policy's own.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     time_limit_s: float = Field(default=30.0, gt=0, le=86_400)
     workers: int = Field(default=2, ge=1, le=1024)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    work_limit_s: float | None = Field(default=None, gt=0, le=86_400)
+
+    @property
+    def work_s(self) -> float:
+        """The engine's work budget, in seconds of the reference machine."""
+        if self.work_limit_s is None:
+            return WORK_SHARE * self.time_limit_s
+        return self.work_limit_s
 
 
 # --------------------------------------------------------------------------- sized problem
@@ -604,6 +635,7 @@ class Plan(_Frozen):
     dedicated: DedicatedBaseline | None = None
     explanation: Explanation = Explanation()
     notes: tuple[str, ...] = ()
+    params: SolverParams | None = None  # the solver params it was made with (None: unknown)
 
     @property
     def active_hosts(self) -> tuple[HostPlan, ...]:

@@ -1,35 +1,59 @@
-"""The whole flow in one call: sizing -> solve -> verified plan. Both doors (CLI, app) use it.
+"""The whole flow in one call: sizing -> solve -> verify. Both doors (CLI, app) use it.
 
     inventory = ingest.read_inventory(path)
     catalog = catalog.load_catalog()
-    problem, plan = pipeline.run(inventory, catalog, Policy())
+    problem, plan = pipeline.run(inventory, catalog, Policy(), SolverParams(time_limit_s=10))
 
 A what-if is the same call with a copied policy: ``policy.model_copy(update={...})``.
+``solve_verified`` is the same on a problem already sized, and keeps the run's statistics.
 """
 
 from __future__ import annotations
 
-from planner.models import Catalog, Inventory, Plan, Policy, Problem
+from planner.errors import PlannerError
+from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.sizing import build_problem
-from planner.solve import Progress, solve
+from planner.solve import Progress, SolveResult, solve
+from planner.verify import verify
 
-__all__ = ["run"]
+__all__ = ["run", "solve_verified"]
 
 
 def run(
     inventory: Inventory,
     catalog: Catalog,
     policy: Policy,
+    params: SolverParams | None = None,
     progress: Progress | None = None,
     warm: Plan | None = None,
 ) -> tuple[Problem, Plan]:
-    """Size ``inventory`` under ``policy`` and plan it; the plan is verified.
+    """Size ``inventory`` under ``policy`` and plan it with ``params`` (default:
+    ``SolverParams()``); the plan is verified.
 
     ``warm``: a plan of a nearby scenario to start the search from (see ``solve``).
 
     Raises:
         InputError: the inventory or the policy does not fit the catalog (unknown licence
             tag, unknown hypervisor profile, no usable host model).
+        PlannerError: the plan failed the independent verification (a bug, never expected).
     """
     problem = build_problem(inventory, catalog, policy)
-    return problem, solve(problem, progress, warm)
+    return problem, solve_verified(problem, params, progress, warm).plan
+
+
+def solve_verified(
+    problem: Problem,
+    params: SolverParams | None = None,
+    progress: Progress | None = None,
+    warm: Plan | None = None,
+) -> SolveResult:
+    """``solve``, then ``verify``: the result only if its plan passes every rule.
+
+    Raises:
+        PlannerError: the plan failed the independent verification, naming each violation.
+    """
+    result = solve(problem, params, progress, warm)
+    problems = verify(result.plan, problem)
+    if problems:
+        raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
+    return result

@@ -1,8 +1,11 @@
-"""Policy from a TOML file and ``key=value`` overrides: the CLI's and the app's one way in.
+"""Policy and solver params from a TOML file and ``key=value`` overrides: the CLI's and the
+app's one way in.
 
-A policy file holds the keys of ``planner.models.Policy`` at the top level (or under a
-``[policy]`` table). Unknown keys and bad values (the wrong type, out of range, not finite)
-are reported all at once, naming the file, the key, the value and the rule.
+A policy file holds the keys of ``planner.models.Policy`` (the scenario) and of
+``planner.models.SolverParams`` (``time_limit_s``, ``work_limit_s``, ``workers``, ``seed``:
+how the solver searches) side by side, at the top level (or under a ``[policy]`` table);
+``--set`` takes either kind. Unknown keys and bad values (the wrong type, out of range, not
+finite) are reported all at once, naming the file, the key, the value and the rule.
 """
 
 from __future__ import annotations
@@ -10,19 +13,27 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from planner.errors import InputError, InputIssue
 from planner.limits import Limits, read_file
-from planner.models import Policy
+from planner.models import Policy, SolverParams
 
-__all__ = ["load_policy", "parse_overrides", "policy_from"]
+__all__ = ["KEYS", "load_settings", "parse_overrides", "settings_from"]
+
+_M = TypeVar("_M", Policy, SolverParams)
+
+KEYS = (*Policy.model_fields, *SolverParams.model_fields)
+"""Every key a policy file or ``--set`` may name."""
 
 
-def load_policy(path: str | Path | None, overrides: Iterable[str] = ()) -> Policy:
-    """The policy of ``path`` (defaults when None) with ``key=value`` overrides applied.
+def load_settings(
+    path: str | Path | None, overrides: Iterable[str] = ()
+) -> tuple[Policy, SolverParams]:
+    """The policy and solver params of ``path`` (defaults when None), ``key=value``
+    overrides applied.
 
     Raises:
         InputError: the file cannot be read (missing, not a regular file, larger than
@@ -49,7 +60,7 @@ def load_policy(path: str | Path | None, overrides: Iterable[str] = ()) -> Polic
             )
         values.update(section)
     values.update(parse_overrides(overrides))
-    return policy_from(values, source)
+    return settings_from(values, source)
 
 
 def _toml_type(value: object) -> str:
@@ -86,26 +97,41 @@ def parse_overrides(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def policy_from(values: Mapping[str, Any], source: str = "policy") -> Policy:
-    """Validate ``values`` into a Policy, every bad key reported at once.
+def settings_from(values: Mapping[str, Any], source: str = "policy") -> tuple[Policy, SolverParams]:
+    """Validate ``values`` into a Policy and SolverParams, every bad key reported at once.
+
+    The keys of ``SolverParams`` go to it, every other key to the Policy.
 
     Raises:
         InputError: unknown keys or invalid values.
     """
+    solver = {k: v for k, v in values.items() if k in SolverParams.model_fields}
+    scenario = {k: v for k, v in values.items() if k not in SolverParams.model_fields}
+    issues: list[InputIssue] = []
+    policy = _validated(Policy, scenario, source, issues)
+    params = _validated(SolverParams, solver, source, issues)
+    if policy is None or params is None:
+        raise InputError(issues)
+    return policy, params
+
+
+def _validated(
+    model: type[_M], values: Mapping[str, Any], source: str, issues: list[InputIssue]
+) -> _M | None:
+    """``values`` as a ``model``, or None with its faults added to ``issues``."""
     try:
-        return Policy.model_validate(dict(values))
+        return model.model_validate(dict(values))
     except ValidationError as exc:
-        issues = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(policy)"
             if err["type"] == "extra_forbidden":
-                rule = "unknown policy key; known: " + ", ".join(Policy.model_fields)
+                rule = "unknown policy key; known: " + ", ".join(KEYS)
             else:
                 rule = err["msg"]
             issues.append(
                 InputIssue(file=source, column=key, value=_shown(values.get(key)), rule=rule)
             )
-        raise InputError(issues) from None
+        return None
 
 
 def _shown(value: object) -> str | None:

@@ -1,33 +1,40 @@
-"""solve(problem) -> Plan: pack, add N+k spares, simulate failures, price, bound, verify.
+"""solve(problem, params) -> SolveResult: search for the best packing, then build the plan and
+analyse it.
 
-First-fit decreasing (``heuristic``) packs at once; the exact engine (``exact``) then improves
-and bounds that packing. Whatever the engine, the returned plan has passed ``verify``.
+    result = solve(problem, SolverParams(time_limit_s=10, seed=0))
+    result.plan          # hosts, placements, costs, bounds, failures, dedicated baseline
+    result.statistics    # phases (wall time, work done), incumbent and bound over time
+
+The search: first-fit decreasing (``heuristic``) packs at once; where ``max_count`` caps
+leave VMs out, ``feasibility`` places them exactly; small partitions under the cost
+objective go to the exact CP-SAT cost model (``exact.assign_cost``), the others to the exact
+engine (``exact.improve``), which improves and bounds the packing. Then ``assemble`` builds
+the plan (priced hosts, N+k spares, status, bound) and ``analysis`` adds what is said about
+it (failures, the dedicated baseline, the explanation). ``solve`` does not verify the plan:
+``pipeline.run`` does, independently of all this.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from planner.bounds import Bounds, licence_floor, lower_bounds, spare_candidates
-from planner.clusters import plan_clusters
-from planner.costs import host_cost, hypervisor_licences, tag_licences, watts, workload_cost
-from planner.dedicated import dedicated_baseline
-from planner.errors import PlannerError
-from planner.exact import improve
+from planner.analysis import analyse
+from planner.assemble import build_plan
+from planner.bounds import Bounds, lower_bounds
+from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
-from planner.explain import partition_reasons
-from planner.failover import simulate_failures
 from planner.feasibility import place_capped
-from planner.heuristic import UNLIMITED, first_fit_decreasing
-from planner.models import CostBreakdown, Explanation, HostPlan, Plan, Problem, Status, Unplaced
-from planner.packing import HostBin, Packing, bin_licences, packing_objective
+from planner.heuristic import first_fit_decreasing
+from planner.models import Plan, Problem, SolverParams
+from planner.packing import HostBin, Packing, packing_objective
+from planner.spares import with_spares
+from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
-from planner.verify import verify
 
-__all__ = ["Progress", "SolveProgress", "assemble", "plan_status", "solve", "warm_packing"]
+__all__ = ["Progress", "SolveProgress", "SolveResult", "solve", "warm_packing"]
 
 CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
 SMALL_COST_WORK = 1.0  # CP-SAT deterministic time for the exact cost model of small estates
@@ -47,36 +54,146 @@ class SolveProgress:
 Progress = Callable[[SolveProgress], None]
 
 
-def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None = None) -> Plan:
+@dataclass(frozen=True)
+class SolveResult:
+    """What ``solve`` returns: the plan (not yet verified; ``Plan.params`` records the solver
+    params it was made with) and the run's statistics."""
+
+    plan: Plan
+    statistics: SolveStatistics
+
+
+def solve(
+    problem: Problem,
+    params: SolverParams | None = None,
+    progress: Progress | None = None,
+    warm: Plan | None = None,
+) -> SolveResult:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
-    ``warm`` is a plan of a nearby scenario (the app's previous setting): where its
-    placement is valid for ``problem`` and better than first fit, the search starts from it.
+    ``params``: the time limit (a safety cap on the whole call), the engine's work budget
+    and the seed (default: ``SolverParams()``). ``warm`` is a plan of a nearby scenario
+    (the app's previous setting): where its placement is valid for ``problem`` and better
+    than first fit, the search starts from it. ``progress`` hears of each phase as it ends.
 
     First-fit decreasing gives a plan at once. Where it leaves VMs out (``max_count`` caps),
     an exact model places them or proves that no plan can (``feasibility``). Unless the plan
     already meets the lower bound, the exact engine (column generation + exact search,
-    ``exact``) improves it within ``policy.time_limit_s`` and proves it optimal or bounds
-    the gap.
-
-    Raises:
-        PlannerError: the plan failed the independent verification (a bug, never expected).
+    ``exact``) improves it within the work budget and proves it optimal or bounds the gap.
+    ``Plan.solve_seconds`` is the whole call, building and analysing the plan included.
     """
-    start = time.perf_counter()
+    params = params or SolverParams()
+    log = _Log(progress)
+    found = _search(problem, params, log, warm)
+    plan = build_plan(
+        problem,
+        found.packing,
+        found.failed,
+        found.bounds,
+        found.engine,
+        found.unplaced_proven,
+        found.notes,
+    )
+    log.phase("plan")
+    plan = analyse(plan, problem, found.bounds, params.seed)
+    log.phase("analysis")
+    plan = plan.model_copy(update={"solve_seconds": log.seconds(), "params": params})
+    return SolveResult(plan, log.statistics())
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the search found: the packing, the VMs it leaves out (with the reason, and
+    whether leaving them out is proven unavoidable), valid bounds, the engine's name and
+    what the run itself has to say (the safety cap)."""
+
+    packing: Packing
+    failed: dict[int, str]
+    bounds: Bounds
+    engine: str
+    unplaced_proven: bool
+    notes: tuple[str, ...]
+
+
+class _Log:
+    """The run's phases and trace as the search goes, each phase reported to ``progress``."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.start = self.last = time.perf_counter()
+        self.phases: list[Phase] = []
+        self.trace: list[TracePoint] = []
+        self.engine: ExactResult | None = None
+
+    def seconds(self) -> float:
+        """Wall-clock seconds since the run started."""
+        return time.perf_counter() - self.start
+
+    def phase(
+        self, name: str, value: float | None = None, bound: float | None = None, traced: bool = True
+    ) -> None:
+        """Close the phase ``name`` (no work counted); trace the values where ``traced`` (a
+        packing that places every VM: the bound holds for those only) and report them."""
+        now = time.perf_counter()
+        self.phases.append(Phase(name, now - self.last))
+        self.last = now
+        if value is not None and bound is not None and traced:
+            self.trace.append(TracePoint(name, now - self.start, 0.0, value, bound))
+        self.report(name, value, bound)
+
+    def report(self, stage: str, value: float | None, bound: float | None) -> None:
+        """Tell ``progress`` of a stage (the engine's too)."""
+        if self.progress:
+            self.progress(SolveProgress(stage, value, bound, self.seconds()))
+
+    def add_engine(self, result: ExactResult, began: float, value: float, bound: float) -> None:
+        """The engine's phases, begun ``began`` seconds into the run; its trace covers the
+        partitions it worked on, so ``value`` and ``bound`` of the others are added."""
+        self.engine = result
+        self.phases.extend(result.phases)
+        self.trace.extend(
+            replace(
+                t,
+                seconds=began + t.seconds,
+                incumbent=value + t.incumbent,
+                bound=bound + t.bound,
+            )
+            for t in result.trace
+        )
+        self.last = time.perf_counter()
+
+    def statistics(self) -> SolveStatistics:
+        """The statistics of the run so far."""
+        e = self.engine
+        return SolveStatistics(
+            tuple(self.phases),
+            tuple(self.trace),
+            e.iterations if e else 0,
+            e.columns if e else 0,
+            e.capped if e else False,
+        )
+
+
+def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None) -> _Found:
+    """The best packing of ``problem`` the phases find within ``params``, and its bounds."""
     bounds = lower_bounds(problem)
     packing, failed = first_fit_decreasing(problem)
     capped_proof = False
     if failed:
-        packing, failed, capped_proof = _place_capped(problem, packing, failed)
+        log.phase("first-fit decreasing")
+        packing, failed, capped_proof = _place_capped(problem, packing, failed, params.seed)
+        name = "capped placement"
+    else:
+        name = "first-fit decreasing"
     active_value = packing_objective(problem, packing)[0]
     start_from = warm_packing(warm, problem) if warm is not None else None
     if start_from is not None and (
         failed or packing_objective(problem, start_from)[0] < active_value
     ):
         packing, failed, active_value = start_from, {}, packing_objective(problem, start_from)[0]
+        name += " (warm start)"
     cheap = _active_bound(problem, bounds)
-    if progress:
-        progress(SolveProgress("first-fit decreasing", active_value, cheap, _since(start)))
+    log.phase(name, active_value, cheap, traced=not failed)
     engine, active_bound = "first-fit decreasing", cheap
     # Small partitions (cost objective): the exact CP-SAT model, spares included; the
     # engine then works on the others only.
@@ -86,14 +203,15 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
     if small and not meets_bound(active_value, cheap):
         # Spares join the model only where no max_count caps a model (capped models may
         # leave the spares of mixed models, which the model does not weigh).
-        capped = any(t.model.max_count is not None for t in problem.host_types)
-        k = 0 if capped else problem.policy.ha_host_failures
+        max_counted = any(t.model.max_count is not None for t in problem.host_types)
+        k = 0 if max_counted else problem.policy.ha_host_failures
         exact = assign_cost(
             problem,
             small,
             SMALL_COST_WORK,
             spares=k,
-            wall=0.5 * problem.policy.time_limit_s,
+            wall=0.5 * params.time_limit_s,
+            seed=params.seed,
         )
         if exact is None:
             small = []
@@ -102,37 +220,43 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
             # Kept where the whole (active hosts and their spares) is cheaper: the model
             # weighs the spares too, so its active hosts alone may cost more.
             candidate = _replace(packing, small, exact.bins)
-            if _with_spares(problem, candidate) < _with_spares(problem, packing):
+            if with_spares(problem, candidate) < with_spares(problem, packing):
                 packing = candidate
                 active_value = packing_objective(problem, packing)[0]
             small_bound = lp_bound(exact.bound)
+        log.phase("CP-SAT cost model", active_value, cheap)
     else:
         small = []
     large = [p for p, part in enumerate(problem.partitions) if part.vms and p not in small]
     large_bound = sum(bounds.partition_cost[p] for p in large) if small else active_bound
     if large and not failed and not meets_bound(active_value, active_bound):
-
-        def report(stage: str, value: float | None, bound: float | None) -> None:
-            if progress:
-                progress(SolveProgress(stage, value, bound, _since(start)))
-
-        # time_limit_s bounds the whole solve: keep back what assembling the plan will take.
-        budget = problem.policy.time_limit_s - _since(start) - _assembly_reserve(problem)
+        # time_limit_s bounds the whole solve: keep back what building the plan will take.
+        budget = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
         sub, sub_bounds = problem, bounds
         if small:  # the engine sees the large partitions only
             sub = _only(problem, large)
             sub_bounds = lower_bounds(sub)
+        began = log.seconds()
         result = improve(
             sub,
             tuple(b for b in packing if b.partition in large),
             max(0.0, budget),
-            report,
+            log.report,
             sub_bounds,
+            work_s=params.work_s,
+            seed=params.seed,
         )
         engine = (
             "column generation + exact search"
             if not small
             else "CP-SAT cost model + column generation + exact search"
+        )
+        kept = [b for b in packing if b.vms and b.partition not in large]
+        log.add_engine(
+            result,
+            began,
+            packing_objective(problem, kept)[0],
+            sum(bounds.partition_cost[p] for p in small),
         )
         packing = _replace(packing, large, result.packing)
         large_bound = max(large_bound, result.bound)
@@ -155,15 +279,15 @@ def solve(problem: Problem, progress: Progress | None = None, warm: Plan | None 
             bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
         )
     notes = (
-        [
-            f"the time limit ({problem.policy.time_limit_s:g} s) stopped the search before its "
+        (
+            f"the time limit ({params.time_limit_s:g} s) stopped the search before its "
             "work budget was spent (a busy or slower machine): a run on a quieter one may find "
-            "a different plan"
-        ]
+            "a different plan",
+        )
         if capped
-        else []
+        else ()
     )
-    return assemble(problem, packing, failed, bounds, engine, start, capped_proof, notes)
+    return _Found(packing, failed, bounds, engine, capped_proof, notes)
 
 
 def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
@@ -206,14 +330,14 @@ def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
 
 
 def _place_capped(
-    problem: Problem, packing: Packing, failed: dict[int, str]
+    problem: Problem, packing: Packing, failed: dict[int, str], seed: int
 ) -> tuple[Packing, dict[int, str], bool]:
     """First-fit left VMs out: place the capped-only VMs exactly, then the rest by first fit.
 
     Returns the packing, the VMs still left out, and whether leaving them out is proven
     unavoidable (no plan places every VM).
     """
-    placed = place_capped(problem, CAPPED_WORK, problem.policy.seed)
+    placed = place_capped(problem, CAPPED_WORK, seed)
     if placed.outcome == "infeasible":
         reason = "no plan places it: the models that can hold it are capped by max_count (proven)"
         return packing, {i: f"{r}; {reason}" for i, r in failed.items()}, True
@@ -254,12 +378,6 @@ def _replace(packing: Packing, parts: list[int], bins: Packing) -> Packing:
     return tuple(sorted(kept + bins, key=lambda b: b.partition))
 
 
-def _with_spares(problem: Problem, packing: Packing) -> float:
-    """The objective of a packing with the N+k spares ``_spares`` would add to it."""
-    spares, _ = _spares(problem, packing, 0)
-    return packing_objective(problem, packing)[0] + sum(h.cost.total for h in spares)
-
-
 def _small_cost_partitions(problem: Problem) -> list[int]:
     """Partitions the exact cost model solves (cost objective): those of at most
     ``SMALL_COST_MAX_VMS`` VMs, where no ``max_count`` couples them to others."""
@@ -286,8 +404,8 @@ def _only(problem: Problem, parts: list[int]) -> Problem:
 
 
 def _assembly_reserve(problem: Problem) -> float:
-    """Seconds to keep for pricing, verifying and simulating failures (measured: ~0.2 s per
-    10,000 VMs on the reference machine, doubled for safety)."""
+    """Seconds to keep for building and analysing the plan (measured, with verification: ~0.2
+    s per 10,000 VMs on the reference machine, doubled for safety)."""
     return 0.05 + 5e-5 * len(problem.vms)
 
 
@@ -296,301 +414,3 @@ def _active_bound(problem: Problem, bounds: Bounds) -> float:
     if problem.policy.objective == "hosts":
         return float(bounds.hosts - bounds.spare_hosts)
     return bounds.cost - bounds.spare_cost
-
-
-def _since(start: float) -> float:
-    return time.perf_counter() - start
-
-
-def assemble(
-    problem: Problem,
-    packing: Packing,
-    failed: dict[int, str],
-    bounds: Bounds,
-    engine: str,
-    start: float,
-    unplaced_proven: bool = False,
-    run_notes: Sequence[str] = (),
-) -> Plan:
-    """Turn a packing into a verified ``Plan`` (spares, licences, costs, failures, baseline).
-
-    ``failed`` are VMs the packing leaves out, with the reason; ``unplaced_proven`` says no
-    plan could place them; ``run_notes`` are what the run itself reports (the safety cap).
-    ``bounds`` must be valid for every plan that meets the rules.
-    """
-    notes = [*problem.notes, *run_notes]
-    active = _host_plans(problem, packing)
-    active, spares, spare_notes = plan_clusters(problem, packing, active, _spares)
-    notes += spare_notes
-    hosts = tuple(active + spares)
-    notes += _island_notes(problem, hosts, bounds)
-    unplaced = problem.unplaced + tuple(
-        Unplaced(vm=problem.vms[i].name, reason=r, cause="no_room")
-        for i, r in sorted(failed.items())
-    )
-    cost = sum((h.cost for h in hosts), CostBreakdown())
-    spares_missing = len(spares) < problem.policy.ha_host_failures * _partitions_used(packing)
-    value = cost.total if problem.policy.objective == "cost" else float(len(hosts))
-    # Per-VM costs (storage, administration) do not depend on the packing: the engines
-    # leave them out, the plan carries them, so the bound gets them too.
-    lower_cost = (
-        bounds.cost
-        + workload_cost(
-            (problem.inventory.vms[v.index] for v in problem.vms), problem.policy, "shared"
-        ).total
-    )
-    bound = lower_cost if problem.policy.objective == "cost" else float(bounds.hosts)
-    status = plan_status(problem, bool(failed), unplaced_proven, spares_missing, value, bound)
-    failures, failure_check = simulate_failures(problem, hosts)
-    plan = Plan(
-        status=status,
-        engine=engine,
-        objective=problem.policy.objective,
-        hosts=hosts,
-        unplaced=unplaced,
-        lower_bound_hosts=bounds.hosts,
-        lower_bound_cost=lower_cost,
-        cost=cost,
-        solve_seconds=0.0,  # set below: the whole solve() call, assembly included
-        failures=failures,
-        failure_check=failure_check,
-        dedicated=dedicated_baseline(problem),
-        explanation=_explain(problem, active, bounds),
-        notes=tuple(notes),
-    )
-    problems = verify(plan, problem)
-    if problems:
-        raise PlannerError("the plan failed verification:\n" + "\n".join(problems))
-    return plan.model_copy(update={"solve_seconds": _since(start)})
-
-
-def plan_status(
-    problem: Problem,
-    failed: bool,
-    unplaced_proven: bool,
-    spares_missing: bool,
-    value: float,
-    bound: float,
-) -> Status:
-    """The plan's status: a claim the plan can back.
-
-    ``infeasible``: no plan meets the rules, with a proof (a VM fits no model, or the capped
-    models cannot hold the VMs only they can run). ``partial``: VMs left out or spares
-    missing, without such a proof. ``optimal``: every rule met and the objective meets a
-    valid lower bound (``tolerances.meets_bound``). ``feasible``: every rule met, with a gap.
-    """
-    if any(u.cause == "too_large" for u in problem.unplaced) or (failed and unplaced_proven):
-        return "infeasible"
-    if failed or spares_missing:
-        return "partial"
-    return "optimal" if meets_bound(value, bound) else "feasible"
-
-
-def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -> list[str]:
-    """Say whether isolating cluster-scoped licences (Oracle) on their own hosts pays off.
-
-    The alternative, running those VMs in their cluster, licenses every host of it, spares
-    included: at least (the cluster's host bound + k) times the cheapest grant. The island's
-    actual cost, its spares included, is compared with that floor.
-    """
-    notes = []
-    for part in problem.partitions:
-        if not part.island:
-            continue
-        # Per-VM costs (storage, administration) are the same either way: leave them out.
-        island = sum(h.cost.total for h in hosts if h.partition == part.key) - (
-            workload_cost(
-                (problem.inventory.vms[problem.vms[i].index] for i in part.vms),
-                problem.policy,
-                "shared",
-            ).total
-        )
-        rest = [
-            n
-            for p, n in zip(problem.partitions, bounds.partition_hosts, strict=True)
-            if (p.cluster, p.zone, p.island) == (part.cluster, part.zone, "")
-        ]
-        if not rest or not rest[0]:
-            continue
-        grant = licence_floor(problem, part.island.split(","))
-        # The cluster's own spares would carry the licence too (they cover every tag).
-        licensed = rest[0] + problem.policy.ha_host_failures
-        floor = licensed * grant
-        verdict = "cheaper" if island <= floor else "not shown to be cheaper"
-        notes.append(
-            f"{part.key}: the isolated hosts cost {island:,.0f} in all; licensing "
-            f"'{part.island}' on the rest of the cluster instead would cost at least "
-            f"{floor:,.0f} ({licensed} hosts x {grant:,.0f}), so isolating is {verdict}"
-        )
-    return notes
-
-
-def _partitions_used(packing: Packing) -> int:
-    return len({b.partition for b in packing if b.vms})
-
-
-def _host_plans(problem: Problem, packing: Packing) -> list[HostPlan]:
-    bins = sorted(
-        (b for b in packing if b.vms),
-        key=lambda b: (b.partition, b.type_index, -len(b.vms), b.vms),
-    )
-    width = max(2, len(str(len(bins) + problem.policy.ha_host_failures * 9)))
-    return [_host_plan(problem, b, f"host-{n:0{width}d}", "active") for n, b in enumerate(bins, 1)]
-
-
-def _host_plan(problem: Problem, b: HostBin, host_id: str, role: str) -> HostPlan:
-    t = problem.host_types[b.type_index]
-    vms = [problem.vms[i] for i in b.vms]
-    cpu = sum(v.cpu_m for v in vms)
-    mem = sum(v.mem_mib for v in vms)
-    licences = bin_licences(problem, b)
-    util = sum(v.load_m for v in vms) / (1000.0 * t.model.cores)
-    shares = {
-        "cpu": cpu / t.cpu_cap_m,
-        "memory": mem / t.mem_cap_mib,
-        "vm_count": len(vms) / t.vm_cap,
-    }
-    limiting = max(shares, key=lambda k: shares[k]) if vms else "none"
-    return HostPlan(
-        id=host_id,
-        model=t.model.model,
-        type_index=t.index,
-        partition=problem.partitions[b.partition].key,
-        role="active" if role == "active" else "spare",
-        vms=tuple(v.name for v in vms),
-        cpu_used_m=cpu,
-        cpu_cap_m=t.cpu_cap_m,
-        mem_used_mib=mem,
-        mem_cap_mib=t.mem_cap_mib,
-        vm_count=len(vms),
-        vm_cap=t.vm_cap,
-        licences=licences,
-        cost=host_cost(
-            t.model,
-            licences,
-            util,
-            problem.policy,
-            [problem.inventory.vms[v.index] for v in vms],
-            "shared",
-        ),
-        watts=watts(t.model, util),
-        limiting=limiting,
-    )
-
-
-def _spares(problem: Problem, packing: Packing, first_id: int) -> tuple[list[HostPlan], list[str]]:
-    """k failover hosts per partition (design section 4: dedicated failover hosts).
-
-    A spare must take over any one active host of its partition: its model holds each
-    host's load (vCPU, memory, VM count) and runs every VM of the partition. Of the models
-    that can (any model, ``max_count`` permitting, not only those in use), the cheapest is
-    chosen. It holds the licences to take over any one host: for each tag, as many VMs as
-    the busiest host of the partition runs.
-    """
-    k = problem.policy.ha_host_failures
-    if k == 0:
-        return [], []
-    used = Counter(b.type_index for b in packing if b.vms)
-    remaining = {
-        t.index: (UNLIMITED if t.model.max_count is None else t.model.max_count - used[t.index])
-        for t in problem.host_types
-    }
-    by_part: dict[int, list[HostBin]] = defaultdict(list)
-    for b in packing:
-        if b.vms:
-            by_part[b.partition].append(b)
-    spares: list[HostPlan] = []
-    notes: list[str] = []
-    width = max(2, len(str(first_id + k * len(by_part))))
-    for p_index in sorted(by_part):
-        bins = by_part[p_index]
-        part = problem.partitions[p_index]
-        load = (
-            max(sum(problem.vms[i].cpu_m for i in b.vms) for b in bins),
-            max(sum(problem.vms[i].mem_mib for i in b.vms) for b in bins),
-            max(len(b.vms) for b in bins),
-        )
-        peak: Counter[str] = Counter()
-        for b in bins:
-            for tag, n in Counter(t for i in b.vms for t in problem.vms[i].tags).items():
-                peak[tag] = max(peak[tag], n)
-        able = [
-            s
-            for s in spare_candidates(problem, part)
-            if problem.host_types[s].cpu_cap_m >= load[0]
-            and problem.host_types[s].mem_cap_mib >= load[1]
-            and problem.host_types[s].vm_cap >= load[2]
-        ]
-        for _ in range(k):
-            offers = sorted(
-                (_spare(problem, p_index, s, peak, "").cost.total, s)
-                for s in able
-                if remaining[s] > 0
-            )
-            if not offers:
-                notes.append(
-                    f"N+{k}: no spare host could be added to {part.key}: no model that can "
-                    "take over its busiest host is left under max_count"
-                )
-                break
-            s = offers[0][1]
-            remaining[s] -= 1
-            spares.append(_spare(problem, p_index, s, peak, f"spare-{len(spares) + 1:0{width}d}"))
-    return spares, notes
-
-
-def _spare(
-    problem: Problem, p_index: int, t_index: int, peak: Counter[str], host_id: str
-) -> HostPlan:
-    t = problem.host_types[t_index]
-    years = problem.policy.horizon_years
-    licences = tag_licences(t.model, peak, problem.catalog.licences, years)
-    licences += hypervisor_licences(
-        t.model, problem.catalog.licences, years, problem.profile.licence_family, peak
-    )
-    return HostPlan(
-        id=host_id,
-        model=t.model.model,
-        type_index=t.index,
-        partition=problem.partitions[p_index].key,
-        role="spare",
-        vms=(),
-        cpu_used_m=0,
-        cpu_cap_m=t.cpu_cap_m,
-        mem_used_mib=0,
-        mem_cap_mib=t.mem_cap_mib,
-        vm_count=0,
-        vm_cap=t.vm_cap,
-        licences=licences,
-        cost=host_cost(t.model, licences, 0.0, problem.policy),
-        watts=t.model.watts_idle,
-        limiting="none",
-    )
-
-
-def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> Explanation:
-    """What drives the host count: a line such as 'memory-bound: memory at 93 %, CPU at 41 %',
-    and per partition the rule that binds (``planner.explain``); rules are priced on demand."""
-    if not active:
-        return Explanation(summary="no VMs to place")
-    cpu = sum(h.cpu_used_m for h in active) / sum(h.cpu_cap_m for h in active)
-    mem = sum(h.mem_used_mib for h in active) / sum(h.mem_cap_mib for h in active)
-    drivers = Counter(h.limiting for h in active)
-    # Which rule sets each partition's bound, weighted by the hosts it asks for.
-    weight: Counter[str] = Counter()
-    for rule, n in zip(bounds.partition_rule, bounds.partition_hosts, strict=True):
-        weight[rule] += n
-    if weight["anti-affinity group"] > weight["cpu"] + weight["memory"]:
-        head = "anti-affinity-bound"
-    elif drivers["vm_count"] > drivers["cpu"] + drivers["memory"]:
-        head = "VM-count-bound"
-    else:
-        head = "memory-bound" if mem >= cpu else "CPU-bound"
-    optimal = (
-        problem.policy.objective == "hosts" and len(active) + bounds.spare_hosts <= bounds.hosts
-    )
-    return Explanation(
-        summary=f"{head}: memory at {mem:.0%}, CPU at {cpu:.0%} of the active hosts' usable "
-        f"capacity ({drivers['memory']} hosts limited by memory, {drivers['cpu']} by CPU)",
-        partitions=partition_reasons(problem, active, optimal),
-    )

@@ -4,7 +4,9 @@
 
 gives one row per combination (in the grid's order): the varied values, then hosts, spares,
 the lower bound, status, gap, cost by category, the dedicated baseline and the saving. The
-CLI's ``planner sweep`` and the app's sensitivity view call this same function.
+varied keys may be the policy's or the solver's (``time_limit_s``, ``seed`` ...), as in a
+policy file. The CLI's ``planner sweep`` and the app's sensitivity view call this same
+function.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import pandas as pd
 
 from planner.dedicated import compare
 from planner.errors import InputError, InputIssue
-from planner.models import COST_CATEGORIES, Catalog, Inventory, Policy
+from planner.models import COST_CATEGORIES, Catalog, Inventory, Policy, SolverParams
 from planner.pipeline import run
-from planner.settings import policy_from
+from planner.settings import KEYS, settings_from
 
 __all__ = ["COLUMNS", "combinations", "parse_vary", "sweep"]
 
@@ -58,8 +60,8 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[str]]:
         if not sep or not key or not vals:
             rule = "expected key=v1,v2,..., e.g. cpu_overcommit=2,3,4"
             issues.append(InputIssue(file="--vary", value=item, rule=rule))
-        elif key not in Policy.model_fields:
-            rule = "unknown policy key; known: " + ", ".join(Policy.model_fields)
+        elif key not in KEYS:
+            rule = "unknown policy key; known: " + ", ".join(KEYS)
             issues.append(InputIssue(file="--vary", column=key, value=item, rule=rule))
         else:
             out[key] = vals
@@ -68,35 +70,42 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
-def combinations(policy: Policy, vary: Mapping[str, Sequence[Any]]) -> list[Policy]:
-    """Every policy of the grid, in order (the last key varies fastest), validated up front.
+Setting = tuple[Policy, SolverParams]
+
+
+def combinations(
+    policy: Policy, vary: Mapping[str, Sequence[Any]], params: SolverParams | None = None
+) -> list[Setting]:
+    """Every (policy, solver params) of the grid over ``policy`` and ``params``, in order
+    (the last key varies fastest), validated up front.
 
     Raises:
         InputError: a value that is invalid for its key (all of them at once).
     """
+    base = {**policy.model_dump(), **(params or SolverParams()).model_dump()}
     keys = list(vary)
-    policies = []
+    settings = []
     issues: list[InputIssue] = []
     for values in itertools.product(*(vary[k] for k in keys)):
         try:
-            policies.append(
-                policy_from(
-                    {**policy.model_dump(), **dict(zip(keys, values, strict=True))}, "--vary"
-                )
+            settings.append(
+                settings_from({**base, **dict(zip(keys, values, strict=True))}, "--vary")
             )
         except InputError as exc:
             issues.extend(i for i in exc.issues if i not in issues)
     if issues:
         raise InputError(issues)
-    return policies
+    return settings
 
 
 def _row(
-    inventory: Inventory, catalog: Catalog, policy: Policy, keys: tuple[str, ...]
+    inventory: Inventory, catalog: Catalog, setting: Setting, keys: tuple[str, ...]
 ) -> dict[str, Any]:
-    problem, plan = run(inventory, catalog, policy)
+    policy, params = setting
+    problem, plan = run(inventory, catalog, policy, params)
     c = compare(plan, problem)
-    row: dict[str, Any] = {k: getattr(policy, k) for k in keys}
+    values = {**policy.model_dump(), **params.model_dump()}
+    row: dict[str, Any] = {k: values[k] for k in keys}
     row.update(
         hosts=len(plan.hosts),
         active_hosts=len(plan.active_hosts),
@@ -122,24 +131,26 @@ def sweep(
     catalog: Catalog,
     policy: Policy,
     vary: Mapping[str, Sequence[Any]],
+    params: SolverParams | None = None,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Solve every combination of ``vary`` over ``policy``; one row per combination.
+    """Solve every combination of ``vary`` over ``policy`` and ``params`` (default:
+    ``SolverParams()``); one row per combination.
 
     ``jobs`` worker processes (default: the machine's cores, at most the grid size) share
-    the cores: each solve gets ``policy.workers // jobs`` solver threads (at least one).
+    the cores: each solve gets ``params.workers // jobs`` solver threads (at least one).
     ``progress(done, total)`` is called after each solve.
 
     Raises:
         InputError: an invalid value in the grid, or the inventory does not fit the catalog.
     """
-    grid = combinations(policy, vary)
+    grid = combinations(policy, vary, params)
     keys = tuple(vary)
     total = len(grid)
     jobs = max(1, min(jobs or os.cpu_count() or 1, total))
-    threads = max(1, policy.workers // jobs)
-    grid = [p.model_copy(update={"workers": min(p.workers, threads)}) for p in grid]
+    threads = max(1, (params or SolverParams()).workers // jobs)
+    grid = [(p, s.model_copy(update={"workers": min(s.workers, threads)})) for p, s in grid]
     rows: list[dict[str, Any] | None] = [None] * total
     if jobs == 1:
         for i, p in enumerate(grid):

@@ -32,6 +32,7 @@ from planner.models import (
     Plan,
     Policy,
     Problem,
+    SolverParams,
 )
 from planner.pipeline import run
 from planner.report import plan_summary
@@ -289,7 +290,7 @@ def test_entry_servers_serve_the_baseline_and_never_become_hosts() -> None:
 def sample() -> tuple[Problem, Plan]:
     """The bundled sample planned with the bundled catalog (a short time limit)."""
     inv = read_inventory(DATA_DIR / "sample_inventory.csv")
-    return run(inv, load_catalog(), Policy(time_limit_s=3))
+    return run(inv, load_catalog(), Policy(), SolverParams(time_limit_s=3))
 
 
 def test_sample_has_every_category_on_both_sides(sample: tuple[Problem, Plan]) -> None:

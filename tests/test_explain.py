@@ -26,6 +26,7 @@ from planner.models import (
     Policy,
     Problem,
     RulePrice,
+    SolverParams,
 )
 from planner.pipeline import run
 from planner.report import html_report, plan_to_dict, workbook_bytes
@@ -51,8 +52,8 @@ RULED = Policy(
     max_utilization=0.8,
     ha_host_failures=1,
     objective="hosts",
-    time_limit_s=10,
 )
+RULED_PARAMS = SolverParams(time_limit_s=10)
 
 
 def _ruled_inventory() -> Inventory:
@@ -101,7 +102,7 @@ def _without(
 @pytest.fixture(scope="module")
 def ruled() -> tuple[Problem, Plan]:
     """The small ruled scenario, planned and explained (every plan here is proven)."""
-    problem, plan = run(_ruled_inventory(), _ruled_catalog(), RULED)
+    problem, plan = run(_ruled_inventory(), _ruled_catalog(), RULED, RULED_PARAMS)
     return problem, explain_plan(problem, plan, run)
 
 
@@ -196,11 +197,13 @@ def test_rules_are_sorted_by_the_objective_most_expensive_first(
 
 
 def _counting(
-    calls: list[tuple[Inventory, Catalog, Policy]],
+    calls: list[tuple[Inventory, Catalog, Policy, SolverParams]],
 ) -> Callable[..., tuple[Problem, Plan]]:
-    def replan(inv: Inventory, cat: Catalog, pol: Policy) -> tuple[Problem, Plan]:
-        calls.append((inv, cat, pol))
-        return run(inv, cat, pol)
+    def replan(
+        inv: Inventory, cat: Catalog, pol: Policy, params: SolverParams
+    ) -> tuple[Problem, Plan]:
+        calls.append((inv, cat, pol, params))
+        return run(inv, cat, pol, params)
 
     return replan
 
@@ -208,8 +211,8 @@ def _counting(
 def test_group_within_capacity_is_not_replanned() -> None:
     """A group smaller than what capacity needs anyway cannot move the bound: no re-plan."""
     inv = inventory(*vms(8, vcpus=4, mem=4), *vms(2, vcpus=1, mem=1, prefix="g", group="small"))
-    problem, plan = run(inv, catalog(), RULED)
-    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    problem, plan = run(inv, catalog(), RULED, RULED_PARAMS)
+    calls: list[tuple[Inventory, Catalog, Policy, SolverParams]] = []
     rules, _ = price_rules(problem, plan, _counting(calls))
     assert all(r.kind != "anti-affinity group" for r in rules)
     assert all(all(vm.group == "small" for vm in c[0].vms if vm.name[0] == "g") for c in calls)
@@ -218,17 +221,17 @@ def test_group_within_capacity_is_not_replanned() -> None:
 def test_replans_are_capped_and_share_the_budget(ruled: tuple[Problem, Plan]) -> None:
     """With a cap of two re-plans, two are made, each with half the budget, the rest noted."""
     problem, plan = ruled
-    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    calls: list[tuple[Inventory, Catalog, Policy, SolverParams]] = []
     rules, notes = price_rules(problem, plan, _counting(calls), budget_s=6.0, max_resolves=2)
     assert len(calls) == 2
-    assert {c[2].time_limit_s for c in calls} == {3.0}
+    assert {c[3].time_limit_s for c in calls} == {3.0}
     assert [r.kind for r in rules].count("N+k") == 1  # N+k needs no re-plan
     assert any("not priced (at most 2 re-plans)" in n for n in notes)
 
 
 def test_partition_bound_by_memory_says_so() -> None:
     """Ten 6 GiB VMs on hosts with 12.8 usable GiB: memory binds and the text says so."""
-    _, plan = run(inventory(*vms(10, vcpus=1, mem=6)), catalog(), RULED)
+    _, plan = run(inventory(*vms(10, vcpus=1, mem=6)), catalog(), RULED, RULED_PARAMS)
     (reason,) = plan.explanation.partitions
     assert reason.binding == "memory"
     assert reason.hosts == len(plan.hosts)
@@ -238,7 +241,7 @@ def test_partition_bound_by_memory_says_so() -> None:
 def test_partition_bound_by_a_model_cap_names_the_model() -> None:
     """With the large model capped at one host, small hosts make up and the cap is named."""
     cat = catalog(host("big", cores=32, mem=64, max_count=1), host("small", cores=8, mem=16))
-    _, plan = run(inventory(*vms(12, vcpus=2, mem=8)), cat, RULED)
+    _, plan = run(inventory(*vms(12, vcpus=2, mem=8)), cat, RULED, RULED_PARAMS)
     (reason,) = plan.explanation.partitions
     assert reason.binding == "model cap"
     assert "big" in reason.text
@@ -249,7 +252,7 @@ def test_plan_json_carries_partitions_always_and_rules_when_explained(
 ) -> None:
     """The JSON 'explanation' has partitions on every plan; rules only once priced."""
     problem, explained = ruled
-    _, plain = run(_ruled_inventory(), _ruled_catalog(), RULED)
+    _, plain = run(_ruled_inventory(), _ruled_catalog(), RULED, RULED_PARAMS)
     data = plan_to_dict(plain, problem)["explanation"]
     assert [p["cluster"] for p in data["partitions"]] == [
         p.cluster for p in explained.explanation.partitions
@@ -322,8 +325,8 @@ def test_dropping_a_rule_never_needs_more_hosts_when_both_plans_are_proven(
 ) -> None:
     """Each priced rule but the island only constrains, so proven prices are never negative."""
     vm_list, cat, pol = scenario
-    pol = pol.model_copy(update={"objective": "hosts", "time_limit_s": 2.0})
-    problem, plan = run(inventory(*vm_list), cat, pol)
+    pol = pol.model_copy(update={"objective": "hosts"})
+    problem, plan = run(inventory(*vm_list), cat, pol, SolverParams(time_limit_s=2.0))
     rules, _ = price_rules(problem, plan, run)
     for rule in rules:
         if rule.proven and rule.kind != "licence island":
@@ -336,8 +339,8 @@ def test_group_binding_in_two_zones_is_priced_once() -> None:
         *vms(3, vcpus=1, mem=1, prefix="d", zone="dmz", group="g"),
         *vms(3, vcpus=1, mem=1, prefix="i", zone="int", group="g"),
     )
-    problem, plan = run(inv, catalog(), RULED)
-    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    problem, plan = run(inv, catalog(), RULED, RULED_PARAMS)
+    calls: list[tuple[Inventory, Catalog, Policy, SolverParams]] = []
     rules, _ = price_rules(problem, plan, _counting(calls))
     groups = [r for r in rules if r.kind == "anti-affinity group"]
     assert [(r.name, r.hosts) for r in groups] == [("g", 4)]  # 3 + 3 hosts become 1 + 1
@@ -346,8 +349,8 @@ def test_group_binding_in_two_zones_is_priced_once() -> None:
 
 def test_nothing_to_place_prices_nothing() -> None:
     """When no VM fits any host there is no rule to price and no re-plan is made."""
-    problem, plan = run(inventory(*vms(2, vcpus=64, mem=1)), catalog(), RULED)
-    calls: list[tuple[Inventory, Catalog, Policy]] = []
+    problem, plan = run(inventory(*vms(2, vcpus=64, mem=1)), catalog(), RULED, RULED_PARAMS)
+    calls: list[tuple[Inventory, Catalog, Policy, SolverParams]] = []
     assert price_rules(problem, plan, _counting(calls)) == ((), ())
     assert calls == []
     assert plan.explanation.partitions == ()
@@ -357,7 +360,7 @@ def test_partition_bound_by_the_vm_count_limit_says_so() -> None:
     """Six tiny VMs under a profile that allows two VMs per host: the VM-count limit binds."""
     narrow = HypervisorProfile(name="none", pays_hypervisor_licence=False, max_vms_per_host=2)
     cat = catalog().model_copy(update={"profiles": {"none": narrow}})
-    _, plan = run(inventory(*vms(6, vcpus=1, mem=1)), cat, RULED)
+    _, plan = run(inventory(*vms(6, vcpus=1, mem=1)), cat, RULED, RULED_PARAMS)
     (reason,) = plan.explanation.partitions
     assert reason.binding == "vm count"
     assert "the VM-count limit needs 3 hosts" in reason.text

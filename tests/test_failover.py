@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from planner import failover
 from planner.failover import simulate_failures
 from planner.heuristic import RoomTree
-from planner.models import VM, Catalog, HostPlan, Policy, Problem, SizedVM
+from planner.models import VM, Catalog, HostPlan, Policy, Problem, SizedVM, SolverParams
 from planner.pipeline import run
 from planner.report import html_report, plan_json_bytes, plan_summary
 from tests.conftest import NONE, PURE, WIN_STD, catalog, host, inventory, vms
@@ -112,12 +112,11 @@ def small_plans(draw: st.DrawFn) -> tuple[list[VM], Catalog, Policy]:
         )
     )
     cat = Catalog(hosts=tuple(machines), licences=(WIN_STD,), profiles={"none": NONE})
-    policy = PURE.model_copy(
-        update={"ha_host_failures": draw(st.integers(0, 3)), "time_limit_s": 0.5}
-    )
+    policy = PURE.model_copy(update={"ha_host_failures": draw(st.integers(0, 3))})
     return [VM(name=f"vm{i}", **s) for i, s in enumerate(specs)], cat, policy
 
 
+FAST = SolverParams(time_limit_s=0.5)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -129,7 +128,7 @@ def test_k_failure_check_never_claims_a_restart_that_brute_force_refutes(
     """Whatever the method, an all-restartable verdict from an exhaustive or bound check
     holds for every combination of k failed hosts, and scenarios count them all."""
     specs, cat, policy = case
-    problem, plan = run(inventory(*specs), cat, policy)
+    problem, plan = run(inventory(*specs), cat, policy, FAST)
     k = max(1, policy.ha_host_failures)
     with mock.patch.object(failover, "EXHAUSTIVE_LIMIT", limit):
         _, check = simulate_failures(problem, plan.hosts)
@@ -153,7 +152,7 @@ def test_single_failures_marked_restartable_restart_under_brute_force(
     """Every host the per-host simulation marks restartable really is, and a host whose VMs
     brute force cannot restart is never marked restartable."""
     specs, cat, policy = case
-    problem, plan = run(inventory(*specs), cat, policy)
+    problem, plan = run(inventory(*specs), cat, policy, FAST)
     checks, _ = simulate_failures(problem, plan.hosts)
     index = {h.id: i for i, h in enumerate(plan.hosts)}
     assert [c.host for c in checks] == [h.id for h in plan.active_hosts]

@@ -15,7 +15,7 @@ from planner.catalog import load_hosts
 from planner.errors import InputError
 from planner.ingest import read_inventory
 from planner.models import Inventory, Policy
-from planner.settings import load_policy
+from planner.settings import load_settings
 from planner.sheets import Sheet, read_sheet
 from tests.conftest import REPO
 
@@ -156,6 +156,6 @@ def test_mutated_policy_file_gives_a_policy_or_an_input_error(
     path = tmp_path_factory.mktemp("policy") / "policy.toml"
     path.write_bytes(data)
     try:
-        assert isinstance(load_policy(path), Policy)
+        assert isinstance(load_settings(path)[0], Policy)
     except InputError as exc:
         assert all(i.file == str(path) for i in exc.issues)

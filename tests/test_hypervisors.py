@@ -13,7 +13,7 @@ from planner.clusters import cluster_count, cluster_sizes, spares_needed
 from planner.costs import hypervisor_licences
 from planner.errors import InputError
 from planner.ingest import read_inventory
-from planner.models import VM, Catalog, HostModel, Policy
+from planner.models import VM, Catalog, HostModel, Policy, SolverParams
 from planner.pipeline import run
 from planner.report.plan_json import plan_to_dict
 from planner.sizing import build_problem
@@ -275,7 +275,6 @@ def crowded(draw: st.DrawFn) -> tuple[list[VM], Catalog, Policy]:
             "max_cluster_hosts": draw(st.integers(3, 6)),
             "clusters": draw(st.sampled_from(["keep", "merge"])),
             "objective": draw(st.sampled_from(["cost", "hosts"])),
-            "time_limit_s": 2.0,
         }
     )
     return [VM(name=f"vm{i}", **spec) for i, spec in enumerate(specs)], c, policy
@@ -290,7 +289,7 @@ def test_clusters_stay_within_the_limit_keep_their_spares_and_the_bounds_hold(
     full plan stays at or above its lower bounds (spares per cluster counted)."""
     vm_list, c, policy = case
     k, limit = policy.ha_host_failures, policy.max_cluster_hosts
-    _, plan = run(inventory(*vm_list), c, policy)
+    _, plan = run(inventory(*vm_list), c, policy, SolverParams(time_limit_s=2.0))
     roles: dict[str, list[str]] = {}
     for h in plan.hosts:
         roles.setdefault(h.cluster, []).append(h.role)

@@ -12,13 +12,13 @@ import random
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from planner.assemble import build_plan
 from planner.bounds import lower_bounds
 from planner.costs import workload_cost
 from planner.heuristic import first_fit_decreasing
-from planner.models import VM, Catalog, Policy, Unplaced
+from planner.models import VM, Catalog, Policy, SolverParams, Unplaced
 from planner.packing import packing_objective
 from planner.pipeline import run
-from planner.solve import assemble
 from planner.verify import verify
 from tests.conftest import HYPERVISOR, NONE, TYPE1, WIN_DC, WIN_STD, host, inventory
 
@@ -51,7 +51,6 @@ policy_st = st.builds(
     growth=st.sampled_from([0.0, 0.2]),
     include_powered_off=st.booleans(),
     objective=st.sampled_from(["cost", "hosts"]),
-    time_limit_s=st.just(2.0),
 )
 
 
@@ -68,6 +67,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[VM], Catalog, Policy]:
     return vms, catalog, draw(policy_st)
 
 
+FAST = SolverParams(time_limit_s=2.0)
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -81,7 +81,7 @@ def test_every_unplaced_vm_has_a_reason_its_cause_supports(
     one excluded is powered off under a policy that leaves such VMs out (the verifier checks
     none of this)."""
     vms, catalog, policy = case
-    problem, plan = run(inventory(*vms), catalog, policy)
+    problem, plan = run(inventory(*vms), catalog, policy, FAST)
     powered_on = {v.name: v.powered_on for v in vms}
     fits = {v.name: v.fits for v in problem.vms}
     for u in plan.unplaced:
@@ -105,7 +105,7 @@ def test_the_verifier_catches_a_corrupted_plan(
     """Whatever the plan, breaking one rule in it (a VM dropped or placed twice, a VM that
     is not in the inventory, a host's usage misreported, a bound above the plan) is caught."""
     vms, catalog, policy = case
-    problem, plan = run(inventory(*vms), catalog, policy)
+    problem, plan = run(inventory(*vms), catalog, policy, FAST)
     busy = [i for i, h in enumerate(plan.hosts) if h.vms]
     hosts = list(plan.hosts)
     if corruption == "drop a VM":
@@ -150,7 +150,7 @@ def test_plans_respect_both_bounds_and_are_never_worse_than_first_fit(
     out, spares missing) may undercut them.
     """
     vms, catalog, policy = case
-    problem, plan = run(inventory(*vms), catalog, policy)
+    problem, plan = run(inventory(*vms), catalog, policy, FAST)
     if plan.status in ("optimal", "feasible"):
         assert len(plan.hosts) >= plan.lower_bound_hosts
         assert plan.cost.total >= plan.lower_bound_cost - 1e-6
@@ -161,7 +161,7 @@ def test_plans_respect_both_bounds_and_are_never_worse_than_first_fit(
     elif policy.ha_host_failures and not failed and plan.status != "partial":
         # The exact cost model weighs the spares too: the whole plan is no dearer than
         # first fit's with its spares, even where its active hosts cost more.
-        heuristic = assemble(problem, packing, {}, lower_bounds(problem), "ffd", 0.0)
+        heuristic = build_plan(problem, packing, {}, lower_bounds(problem), "ffd")
         if heuristic.status != "partial":
             assert plan.cost.total <= heuristic.cost.total + 1e-6
     else:

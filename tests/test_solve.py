@@ -1,9 +1,19 @@
-"""Planning: first-fit decreasing, spares, licences, failures, status and bounds."""
+"""Planning: first-fit decreasing, spares, licences, failures, status and bounds; the run's
+statistics."""
 
 from __future__ import annotations
 
-from planner.models import VM, Policy
+import itertools
+import random
+
+import pytest
+
+from planner.costs import workload_cost
+from planner.models import VM, Policy, SolverParams
 from planner.pipeline import run
+from planner.sizing import build_problem
+from planner.solve import SolveResult, solve
+from planner.tolerances import BOUND_REL_TOL
 from tests.conftest import HYPERVISOR, PURE, WIN_DC, WIN_STD, catalog, host, inventory, vms
 
 
@@ -166,3 +176,108 @@ def test_isolating_a_cluster_scoped_licence_is_priced_against_licensing_the_clus
     (note,) = [n for n in plan.notes if "isolating is" in n]
     assert "oracle island" in note and "isolating is cheaper" in note
     assert "(5 hosts x 16,000)" in note  # 40 vCPUs need 5 hosts; 16 licensed cores each
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _hard_vms(n: int, zone: str = "", seed: int = 0) -> list[VM]:
+    """VMs whose CPU and memory add up to about half a 100-core / 100 GiB host each: the
+    engine does not prove a plan of 60 of them before a short work budget is spent."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        cpu = rng.randint(10, 45)
+        mem = max(1, 55 - cpu + rng.randint(-8, 8))
+        out.append(VM(name=f"{zone}v{i}", vcpus=cpu, memory_gib=mem, zone=zone))
+    return out
+
+
+def _check_trace(result: SolveResult) -> None:
+    """Work and time never run backwards; the bound never exceeds the incumbent; the
+    incumbent never gets worse."""
+    trace = result.statistics.trace
+    assert len(trace) >= 3
+    for before, after in itertools.pairwise(trace):
+        assert after.work >= before.work
+        assert after.seconds >= before.seconds
+        assert after.incumbent <= before.incumbent + 1e-6
+    for t in trace:
+        assert t.bound <= t.incumbent + BOUND_REL_TOL * max(1.0, abs(t.bound)), t
+
+
+def test_statistics_trace_the_search_work_rises_and_the_bound_stays_below() -> None:
+    """A search that runs to its work budget reports its phases in order, with work done
+    rising, the bound below the incumbent at every point, and the last point the plan's."""
+    problem = build_problem(
+        inventory(*_hard_vms(60)), catalog(host("h100", cores=100, mem=100)), PURE
+    )
+    result = solve(problem, SolverParams(time_limit_s=60, work_limit_s=0.375))
+    stats, plan = result.statistics, result.plan
+    _check_trace(result)
+    trace = stats.trace
+    assert trace[0].stage == "first-fit decreasing" and trace[0].work == 0.0
+    assert trace[-1].work > trace[0].work  # the engine worked
+    assert trace[-1].incumbent == len(plan.active_hosts)
+    assert trace[-1].bound <= plan.lower_bound_hosts
+    names = [p.name for p in stats.phases]
+    assert names[0] == "first-fit decreasing" and names[-2:] == ["plan", "analysis"]
+    assert "column generation" in names
+    assert stats.work == pytest.approx(trace[-1].work)  # the phases account for all of it
+    assert stats.work >= 0.9 * 0.375  # the budget, not a proof, ended the search
+    assert stats.iterations > 0 and stats.columns > 0 and not stats.capped
+    assert sum(p.seconds for p in stats.phases) <= plan.solve_seconds + 1e-9
+    assert plan.params == SolverParams(time_limit_s=60, work_limit_s=0.375)
+
+
+def test_statistics_of_small_and_large_partitions_add_up() -> None:
+    """Under the cost objective a small partition goes to the exact cost model and a large
+    one to the engine: the trace covers both (the engine's values plus the small
+    partition's), so its last incumbent is the cost of the plan's active hosts."""
+    policy = PURE.model_copy(update={"objective": "cost"})
+    vms_ = [*_hard_vms(10, zone="a", seed=1), *_hard_vms(60, zone="b")]
+    problem = build_problem(inventory(*vms_), catalog(host("h100", cores=100, mem=100)), policy)
+    result = solve(problem, SolverParams(time_limit_s=60, work_limit_s=0.375))
+    _check_trace(result)
+    assert result.plan.engine == "CP-SAT cost model + column generation + exact search"
+    per_vm = workload_cost(problem.inventory.vms, policy, "shared").total
+    active = sum(h.cost.total for h in result.plan.active_hosts)
+    assert result.statistics.trace[-1].incumbent + per_vm == pytest.approx(active, rel=1e-9)
+
+
+def test_work_limit_sets_the_budget_whatever_the_time_limit() -> None:
+    """The same work limit under two different time limits gives the same plan and the same
+    work done: the time limit is only a safety cap."""
+    problem = build_problem(
+        inventory(*_hard_vms(60)), catalog(host("h100", cores=100, mem=100)), PURE
+    )
+    a = solve(problem, SolverParams(time_limit_s=30, work_limit_s=0.375))
+    b = solve(problem, SolverParams(time_limit_s=90, work_limit_s=0.375))
+    assert [h.vms for h in a.plan.hosts] == [h.vms for h in b.plan.hosts]
+    assert a.statistics.work == b.statistics.work
+
+
+def test_a_capped_model_without_the_engine_is_not_reported_as_stopped_by_the_clock() -> None:
+    """The exact cost model alone (one small partition, a model under max_count): the plan
+    does not claim the time limit stopped its search."""
+    inv = inventory(*vms(6, vcpus=3, mem=4, licenses=("windows",)), *vms(5, prefix="lx"))
+    cat = catalog(
+        host(max_count=4), host("h16", cores=16, mem=32, price=2500.0), licences=(WIN_STD,)
+    )
+    result = solve(build_problem(inv, cat, PURE.model_copy(update={"objective": "cost"})))
+    assert result.plan.engine == "CP-SAT cost model"
+    assert not result.statistics.capped
+    assert not any("time limit" in n for n in result.plan.notes)
+
+
+def test_a_packing_that_leaves_vms_out_is_not_traced() -> None:
+    """Six VMs, room for four under max_count: the bound holds for full plans only, so no
+    trace point compares it with the partial packing; the phases are still reported."""
+    problem = build_problem(inventory(*vms(6)), catalog(host(max_count=1)), PURE)
+    result = solve(problem)
+    assert result.plan.status in ("partial", "infeasible")
+    assert result.statistics.trace == ()
+    assert [p.name for p in result.statistics.phases][:2] == [
+        "first-fit decreasing",
+        "capped placement",
+    ]

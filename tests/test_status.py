@@ -11,7 +11,7 @@ import pytest
 from planner.catalog import load_catalog
 from planner.cli import main
 from planner.costs import workload_cost
-from planner.models import VM, Policy, Problem
+from planner.models import VM, Policy, Problem, SolverParams
 from planner.packing import HostBin, bin_cost
 from planner.pipeline import run
 from planner.tolerances import gap, lp_bound, meets_bound
@@ -189,7 +189,9 @@ def test_the_exact_cost_model_matches_brute_force_where_presolve_once_misled_it(
         "1U 1S 16c 256G (R660-class)",
     }
     cat = bundled.model_copy(update={"hosts": tuple(h for h in bundled.hosts if h.model in keep)})
-    problem, plan = run(inventory(*vms), cat, Policy(ha_host_failures=0, time_limit_s=10))
+    problem, plan = run(
+        inventory(*vms), cat, Policy(ha_host_failures=0), SolverParams(time_limit_s=10)
+    )
     per_vm = workload_cost(problem.inventory.vms, problem.policy, "shared").total
     assert plan.status == "optimal"
     assert plan.cost.total == pytest.approx(_brute_force_cost(problem) + per_vm, rel=1e-9)

@@ -120,6 +120,7 @@ def test_only_a_settled_plan_with_a_gap_suggests_searching_longer() -> None:
     gapped = plan.model_copy(update={"status": "feasible"})
     note = search_note(gapped, problem)
     assert note is not None
-    assert f"solver limit of {problem.policy.time_limit_s:g} s" in note
+    assert plan.params is not None
+    assert f"solver limit of {plan.params.time_limit_s:g} s" in note
     assert search_note(gapped, problem, settled=False) is None
     assert search_note(plan, problem) is None

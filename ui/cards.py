@@ -132,8 +132,9 @@ def search_note(plan: Plan, problem: Problem, settled: bool = True) -> str | Non
     """Under the cards, for a settled plan with a gap: how to search longer; else None."""
     if plan.status != "feasible" or not settled:
         return None
+    limit = f" within the solver limit of {plan.params.time_limit_s:g} s" if plan.params else ""
     return (
-        f"Not proven optimal within the solver limit of {problem.policy.time_limit_s:g} s. "
+        f"Not proven optimal{limit}. "
         "Raise Advanced › Solver time limit in the sidebar to search longer; the gap says how "
         "much a better plan could still save."
     )

@@ -39,10 +39,12 @@ scaled and rounded so that the bounds stay valid).
 
 Every phase stops on *work* done, never on the wall clock: simplex iterations, search nodes,
 passes, moves and CP-SAT deterministic time, counted in units (``classes.UNITS_PER_S`` per
-second of the reference machine). The phases end at shares of a work budget that scales
-with the time limit, so the same input and seed give the same plan on any machine and under
-any load. The wall-clock limit is only a safety cap; ``ExactResult.capped`` says when it
-stopped the search (then the plan may depend on the machine).
+second of the reference machine). The phases end at shares of a work budget
+(``SolverParams.work_s``: the work limit, or a share of the time limit), so the same input
+and seed give the same plan on any machine and under any load. The wall-clock limit is only
+a safety cap; ``ExactResult.capped`` says when it stopped the search (then the plan may
+depend on the machine). Each phase's work and wall time, and the incumbent and bound after
+it, are recorded (``ExactResult.phases``, ``trace``).
 """
 
 from __future__ import annotations
@@ -77,8 +79,9 @@ from planner.exact.search import (
     restricted_master,
 )
 from planner.exact.sequential import value_correction
-from planner.models import Problem
+from planner.models import WORK_SHARE, Problem
 from planner.packing import HostBin, Packing
+from planner.statistics import Phase, Recorder, TracePoint
 
 __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 
@@ -92,7 +95,6 @@ ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
 DIVE_UNTIL = 0.85  # dives may run until this share of the budget (host count)
 DIVE_UNTIL_COST = 0.7  # the cost objective's dive may run until this share
 ASSIGN_FROM = 0.9  # the restricted master leaves the budget from this share to the assignment
-WORK_SHARE = 0.75  # the work budget: this share of the time limit on the reference machine
 CAPPED_STAGE = "integer (stopped by the time limit before its work budget)"
 
 
@@ -108,6 +110,8 @@ class ExactResult:
     iterations: int
     work: float = 0.0  # work units done
     capped: bool = False  # the wall-clock safety cap stopped the search before its budget
+    phases: tuple[Phase, ...] = ()  # in order; seconds since ``improve`` was called
+    trace: tuple[TracePoint, ...] = ()  # incumbent and bound after each phase
 
 
 def _open(state: State) -> list[int]:
@@ -122,14 +126,17 @@ def improve(
     progress: Progress | None = None,
     bounds: Bounds | None = None,
     work_s: float | None = None,
+    seed: int = 0,
 ) -> ExactResult:
     """Lower bound by column generation, then the best plan CP-SAT finds.
 
     ``incumbent`` (first-fit decreasing) is a column set and the warm start: the result is
     never worse than it. ``bounds`` are the cheap lower bounds when the caller has them
     already. The phases share a budget of work worth ``work_s`` seconds of the reference
-    machine (default: the policy's time limit), whatever the machine and its load;
-    ``time_limit`` (seconds of the wall clock) is only the safety cap.
+    machine (default: ``WORK_SHARE`` of ``time_limit``, as ``SolverParams``), whatever the
+    machine and its load; ``time_limit`` (seconds of the wall clock) is only the safety cap.
+    ``seed`` seeds every random choice. Each phase is recorded (``ExactResult.phases``,
+    ``trace``) and reported to ``progress`` as it ends.
     """
     if time_limit <= 0:
         # No time left (the caller kept it all for assembling a very large plan): building
@@ -139,11 +146,21 @@ def improve(
     wall_start = time.perf_counter()
     # The safety cap keeps a margin for returning the result; the work budget leaves the
     # reference machine headroom below the time limit, so the cap stays rare.
+    if work_s is None:
+        work_s = WORK_SHARE * time_limit
     time_limit = max(0.1, min(0.97 * time_limit, time_limit - 0.15))
-    work_s = problem.policy.time_limit_s if work_s is None else work_s
-    budget = WORK_SHARE * work_s * UNITS_PER_S
+    budget = work_s * UNITS_PER_S
     classes, by_partition = build_classes(problem)
-    state = State(problem, classes, by_partition, wall_start + time_limit)
+    state = State(problem, classes, by_partition, wall_start + time_limit, seed)
+    recorder = Recorder(wall_start, lambda: state.work / UNITS_PER_S)
+
+    def done(phase: str) -> None:
+        """Record the phase just ended, with the incumbent and bound after it."""
+        value, bound = state.total_value(), state.total_bound()
+        recorder.mark(phase, value, bound)
+        if progress:
+            progress(phase, value, bound)
+
     by_class = class_of(state)
     bins_of: dict[int, list[HostBin]] = {p: [] for p in by_partition}
     for b in incumbent:
@@ -157,40 +174,49 @@ def improve(
     set_cheap_bounds(state, bounds)
     add_singletons(state)
     state.lp = Master(state, state.patterns)
+    done("model")
 
     balanced_fill(state, _open(state))
     # A first local search on the cheap bound: often the whole answer, and its hosts are
     # good columns for the LP.
     empty_hosts(state, _open(state), state.work + LS_FIRST_SHARE * budget)
+    done("local search")
     # Column generation in two slots: the first often proves the incumbent optimal at once;
     # else sequential value correction packs towards the bound, and its hosts are good
     # columns for the second.
     converged, iterations = column_generation(state, CG_FIRST_SHARE * budget)
+    done("column generation")
     if not proven(state):
         value_correction(state, _open(state), state.work + SEQUENTIAL_SHARE * budget)
+        done("sequential value correction")
     if not converged:
         converged, more = column_generation(state, CG_SHARE * budget)
         iterations += more
-    if progress:
-        progress("lower bound", state.total_value(), state.total_bound())
+        done("column generation")
     if not proven(state):  # now aiming at the column-generation bound
         empty_hosts(state, _open(state), state.work + LS_SHARE * budget)
+        done("local search")
 
     if not proven(state):  # tight bounds: the hosts of a plan at the bound, enumerated
         enumerate_phase(state, ENUM_SHARE * budget)
+        done("enumeration")
     # Dives, the first by the LP's largest values; for the host count then randomised ones
     # until one reaches the bound or the dives' work is spent (for the cost the restricted
     # master below usually closes the gap sooner).
     rng: random.Random | None = None
     dive_until = (DIVE_UNTIL if state.by_hosts else DIVE_UNTIL_COST) * budget
+    dived_any = False
     while not proven(state) and state.clock() < dive_until:
+        dived_any = True
         dived = dive(state, _open(state), dive_until, DIVE_BACKTRACKS, rng)
         if dived is None:
             break
         accept(state, dived)
         if not state.by_hosts:
             break
-        rng = rng or random.Random(problem.policy.seed)
+        rng = rng or random.Random(seed)
+    if dived_any:
+        done("diving")
     if not proven(state):
         # The assignment model comes next only for small partitions: else the restricted
         # master may use the time left.
@@ -203,10 +229,13 @@ def improve(
             )
         )
         restricted_master(state, (ASSIGN_FROM if assign_next else 1.0) * budget, by_class)
+        done("restricted master")
     if not proven(state) and state.by_hosts and state.separable:
         assignment_phase(state, budget)
+        done("assignment")
     if not proven(state):  # whatever work the phases above left
         empty_hosts(state, _open(state), budget)
+        done("local search")
     value, bound = state.total_value(), state.total_bound()
     if progress:  # the safety cap is reported: the plan may then depend on the machine
         progress(CAPPED_STAGE if state.capped else "integer", value, bound)
@@ -219,6 +248,8 @@ def improve(
         iterations=iterations,
         work=state.work,
         capped=state.capped,
+        phases=tuple(recorder.phases),
+        trace=tuple(recorder.trace),
     )
 
 

@@ -123,6 +123,7 @@ class State:
     classes: list[VMClass]
     by_partition: dict[int, list[int]]
     deadline: float  # wall-clock safety cap (``time.perf_counter()``), not a phase switch
+    seed: int = 0  # ``SolverParams.seed``: every random choice of the engine derives from it
     patterns: list[Pattern] = field(default_factory=list)
     seen: set[PatternKey] = field(default_factory=set)
     licence_tables: dict[tuple[int, str], list[float]] = field(default_factory=dict)
@@ -233,14 +234,14 @@ def run_cp_sat(
 ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     """Solve ``model`` within ``work`` units of CP-SAT deterministic time, reproducibly.
 
-    One worker, seeded by the policy: CP-SAT is then deterministic and stops at its
+    One worker, seeded by ``SolverParams.seed``: CP-SAT is then deterministic and stops at its
     deterministic limit (measured: interleaved workers, also deterministic, overshoot it up
-    to twofold), and the plan does not depend on ``policy.workers`` either (the sensitivity
+    to twofold), and the plan does not depend on ``SolverParams.workers`` either (the sensitivity
     sweep splits the workers between its solves). The wall clock limits the call only as
     the engine's safety cap. The deterministic time spent is counted as work.
     """
     solver = reproducible_solver(
-        max(1e-3, work / UNITS_PER_DT), state.problem.policy.seed, max(1e-3, state.wall_left())
+        max(1e-3, work / UNITS_PER_DT), state.seed, max(1e-3, state.wall_left())
     )
     status = solver.solve(model, callback)
     state.spend(solver.deterministic_time * UNITS_PER_DT)

@@ -580,7 +580,7 @@ def _lp_dive(
     """Cover ``need`` with at most ``hosts`` of the first ``DIVE_PATTERNS`` patterns by
     diving on their LP: fix the LP's integral parts (or raise the pattern it uses most),
     re-solve, undo on a dead end. After ``DIVE_BACKTRACKS`` dead ends the dive restarts,
-    choosing among the patterns the LP uses at random (seeded by the policy), weighted by
+    choosing among the patterns the LP uses at random (seeded by ``SolverParams.seed``), weighted by
     their values. Stops when the work clock reaches ``until``. Multiplicities per pattern,
     or None."""
     n_pat = min(len(ptr) - 1, DIVE_PATTERNS)
@@ -601,7 +601,7 @@ def _lp_dive(
     for x in xs:
         total.SetCoefficient(x, 1.0)
     solver.Minimize(sum(xs))
-    rng = np.random.default_rng(state.problem.policy.seed)
+    rng = np.random.default_rng(state.seed)
     attempt = 0
     while state.clock() < until:
         lower = np.zeros(n_pat, dtype=np.int64)

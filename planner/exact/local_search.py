@@ -74,7 +74,7 @@ def empty_hosts(state: State, parts: list[int], until: float) -> bool:
         now = state.work
         # Each partition gets a share of the work left by its size.
         share = size[p_index] / max(1, sum(size[p] for p in parts[n:]))
-        rng = random.Random(state.problem.policy.seed * 7919 + p_index)
+        rng = random.Random(state.seed * 7919 + p_index)
         hosts = _hosts_of(state, p_index, by_class)
         target = _target(state, p_index)
         best = _search(state, hosts, target, now + share * (until - now), rng)

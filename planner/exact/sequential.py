@@ -92,7 +92,7 @@ def complete(
     if (most[counts > 0] == 0).any():
         return None
     sizes = _Sizes(dem, grp, cap)
-    rng = np.random.default_rng(state.problem.policy.seed * 7919 + p_index)
+    rng = np.random.default_rng(state.seed * 7919 + p_index)
     seen: dict[bytes, np.ndarray] = {}
     start = state.work
     runs_end = start + RUNS_SHARE * (until - start)

@@ -132,9 +132,15 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             "dropped": dict(inv.dropped),
             "notes": list(inv.notes),
         },
-        "policy": problem.policy.model_dump(),
+        # The scenario's keys and the solver's, as a policy file gives them.
+        "policy": {**problem.policy.model_dump(), **_solver_keys(plan)},
         "notes": list(plan.notes),
     }
+
+
+def _solver_keys(plan: Plan) -> dict[str, object]:
+    """The solver params the plan was made with, where it records them."""
+    return plan.params.model_dump() if plan.params is not None else {}
 
 
 def plan_json_bytes(plan: Plan, problem: Problem) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.dedicated import compare
-from planner.models import COST_CATEGORIES, Plan, Problem
+from planner.models import COST_CATEGORIES, Plan, Problem, SolverParams
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = [
@@ -223,11 +223,13 @@ def validation_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["check", "result"])
 
 
-def assumption_frames(problem: Problem) -> dict[str, pd.DataFrame]:
-    """Every policy value, host model, licence rule and the hypervisor profile used."""
-    policy = pd.DataFrame(
-        [{"key": k, "value": str(v)} for k, v in problem.policy.model_dump().items()]
-    )
+def assumption_frames(
+    problem: Problem, params: SolverParams | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every policy value (with the solver params the plan was made with, where known), host
+    model, licence rule and the hypervisor profile used."""
+    values = {**problem.policy.model_dump(), **(params.model_dump() if params else {})}
+    policy = pd.DataFrame([{"key": k, "value": str(v)} for k, v in values.items()])
     hosts = pd.DataFrame(
         [
             {

@@ -194,10 +194,10 @@ def _hosts(wb: Workbook, plan: Plan, fmt: _Formats, problem: Problem) -> None:
     ws.insert_chart(n + 3, 0, chart)
 
 
-def _assumptions(wb: Workbook, problem: Problem, fmt: _Formats) -> None:
+def _assumptions(wb: Workbook, plan: Plan, problem: Problem, fmt: _Formats) -> None:
     ws = wb.add_worksheet("Assumptions")
     row = 0
-    for title, frame in assumption_frames(problem).items():
+    for title, frame in assumption_frames(problem, plan.params).items():
         ws.write_string(row, 0, title, fmt.section)
         row = _table(ws, frame, fmt, first_row=row + 1)
     ws.set_column(0, 0, 32)
@@ -215,7 +215,7 @@ def write_workbook(plan: Plan, problem: Problem, target: str | Path | io.BytesIO
         _sheet(wb, "Unplaced", unplaced_frame(plan), fmt)
         _sheet(wb, "Failures", failures_frame(plan), fmt)
         _sheet(wb, "Validation", validation_frame(plan, problem), fmt)
-        _assumptions(wb, problem, fmt)
+        _assumptions(wb, plan, problem, fmt)
 
 
 def workbook_bytes(plan: Plan, problem: Problem) -> bytes:
