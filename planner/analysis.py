@@ -32,7 +32,7 @@ def analyse(plan: Plan, problem: Problem, bounds: Bounds, seed: int = 0) -> Plan
             "failures": failures,
             "failure_check": failure_check,
             "dedicated": dedicated_baseline(problem),
-            "explanation": _explain(problem, plan.active_hosts, bounds),
+            "explanation": _explain(problem, plan.hosts, bounds),
             "notes": (*plan.notes, *_island_notes(problem, plan.hosts, bounds)),
         }
     )
@@ -77,9 +77,10 @@ def _island_notes(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -
     return notes
 
 
-def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> Explanation:
+def _explain(problem: Problem, hosts: Sequence[HostPlan], bounds: Bounds) -> Explanation:
     """What drives the host count: a line such as 'memory-bound: memory at 93 %, CPU at 41 %',
     and per partition the rule that binds (``planner.explain``); rules are priced on demand."""
+    active = [h for h in hosts if h.role == "active"]
     if not active:
         return Explanation(summary="no VMs to place")
     cpu = sum(h.cpu_used_m for h in active) / sum(h.cpu_cap_m for h in active)
@@ -101,5 +102,5 @@ def _explain(problem: Problem, active: Sequence[HostPlan], bounds: Bounds) -> Ex
     return Explanation(
         summary=f"{head}: memory at {mem:.0%}, CPU at {cpu:.0%} of the active hosts' usable "
         f"capacity ({drivers['memory']} hosts limited by memory, {drivers['cpu']} by CPU)",
-        partitions=partition_reasons(problem, active, optimal),
+        partitions=partition_reasons(problem, hosts, optimal),
     )

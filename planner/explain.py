@@ -98,16 +98,19 @@ _DIMENSION = {"memory": "memory", "cpu": "CPU", "vm count": "the VM-count limit"
 
 
 def partition_reasons(
-    problem: Problem, active: Sequence[HostPlan], optimal: bool = False
+    problem: Problem, hosts: Sequence[HostPlan], optimal: bool = False
 ) -> tuple[PartitionReason, ...]:
     """For each partition with VMs, its host count and the rule that binds it, in words.
 
-    ``active`` are the plan's active hosts; each partition with active hosts gets the
-    policy's k spares on top. ``optimal`` says the packing is proven, so a count above every
+    ``hosts`` are the plan's hosts, active and spare: a partition's count is its own active
+    hosts plus the spares the plan gave it (N+k asks for k; a max_count cap may leave fewer,
+    which the text says). ``optimal`` says the packing is proven, so a count above every
     bound is the proven effect of the VMs' sizes (not a weak plan).
     """
     k = problem.policy.ha_host_failures
-    used = Counter(h.model for h in active)
+    active = [h for h in hosts if h.role == "active"]
+    spare_count = Counter(h.partition for h in hosts if h.role == "spare")
+    used = Counter(h.model for h in hosts)
     exhausted = sorted(
         t.model.model
         for t in problem.host_types
@@ -156,13 +159,16 @@ def partition_reasons(
                 f"'{part.island}' {'runs' if len(vms) == 1 else 'run'} on hosts of their own, "
                 f"and within them {why}"
             )
-        spares = f" ({n} active + {_count(k, 'spare')} for N+{k})" if k else ""
-        text = f"{part.key}: {_count(n + k, 'host')}{spares} because {why}"
+        s = spare_count[part.key]
+        spares = f" ({n} active + {_count(s, 'spare')} for N+{k})" if k else ""
+        text = f"{part.key}: {_count(n + s, 'host')}{spares} because {why}"
+        if k and s < k:
+            text += f"; N+{k} lacks {_count(k - s, 'spare')}: max_count allows no more hosts"
         if not cap_said:
             text += f"; capacity alone needs {cap}"
         out.append(
             PartitionReason(
-                cluster=part.key, hosts=n + k, binding=binding, text=text, capacity_hosts=cap
+                cluster=part.key, hosts=n + s, binding=binding, text=text, capacity_hosts=cap
             )
         )
     return tuple(out)

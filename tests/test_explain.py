@@ -247,6 +247,19 @@ def test_partition_bound_by_a_model_cap_names_the_model() -> None:
     assert "big" in reason.text
 
 
+def test_partition_count_is_the_plans_when_a_cap_leaves_spares_missing() -> None:
+    """N+2 with the only model capped at two hosts: one active host and one spare, and the
+    partition's text counts those two and names the missing spare (it said 1 + 2 = 3)."""
+    cat = catalog(host("m0", cores=4, mem=16, max_count=2))
+    pol = RULED.model_copy(update={"ha_host_failures": 2})
+    _, plan = run(inventory(*vms(1, vcpus=1, mem=0.5)), cat, pol, RULED_PARAMS)
+    assert plan.status == "partial"
+    (reason,) = plan.explanation.partitions
+    assert reason.hosts == len(plan.hosts) == 2
+    assert "(1 active + 1 spare for N+2)" in reason.text
+    assert "lacks 1 spare" in reason.text
+
+
 def test_plan_json_carries_partitions_always_and_rules_when_explained(
     ruled: tuple[Problem, Plan],
 ) -> None:
