@@ -39,7 +39,7 @@ from planner.limits import Limits
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 from planner.report import html_report, placement_csv_bytes, plan_json_bytes, workbook_bytes
-from planner.sweep import sweep
+from planner.sweep import ERROR, sweep
 from ui import text, views
 from ui.editors import edited_catalog
 
@@ -58,6 +58,9 @@ HA_GRID = (0, 1, 2, 3)
 # Sweep worker processes each re-import this file and the solver; on two cores or fewer that
 # start-up costs more than the parallel solves save, so the sweep then runs in-process.
 JOBS = 1 if (os.cpu_count() or 1) <= 2 else None
+# With a Ray cluster's address here (HEAD:6379, auto, ray://HEAD:10001) the sensitivity sweeps
+# run on that cluster, as ``planner sweep --backend ray --address ...`` does.
+RAY_ADDRESS_ENV = "PLANNER_RAY_ADDRESS"
 
 OVERVIEW, PLACEMENT, FAILURES, SENSITIVITY, INVENTORY, CATALOG, ASSUMPTIONS = range(7)
 TABS = (
@@ -424,6 +427,10 @@ def _sensitivity(
 
             return tick
 
+        address = os.environ.get(RAY_ADDRESS_ENV, "").strip()
+        where: dict[str, Any] = (
+            {"backend": "ray", "address": address} if address else {"jobs": JOBS}
+        )
         try:
             cpu = sweep(
                 inventory,
@@ -431,8 +438,8 @@ def _sensitivity(
                 policy,
                 {"cpu_overcommit": cpu_values},
                 params,
-                jobs=JOBS,
                 progress=report(0),
+                **where,
             )
             ha = sweep(
                 inventory,
@@ -440,8 +447,8 @@ def _sensitivity(
                 policy,
                 {"ha_host_failures": ha_values},
                 params,
-                jobs=JOBS,
                 progress=report(len(cpu_values)),
+                **where,
             )
         except PlannerError as exc:
             bar.empty()
@@ -452,6 +459,17 @@ def _sensitivity(
             store.pop(next(iter(store)))
         store[key] = (cpu, ha)
     cpu, ha = store[key]
+    failed = pd.concat([cpu, ha])
+    failed = failed[failed["status"] == ERROR]
+    if len(failed):
+        st.warning(
+            f"{len(failed)} what-if plans failed and are left out of the charts: "
+            + "; ".join(sorted(set(failed["error"]))),
+            icon=":material/warning:",
+        )
+        cpu, ha = cpu[cpu["status"] != ERROR], ha[ha["status"] != ERROR]
+        if cpu.empty and ha.empty:
+            return
     st.caption(text.sweep_caption(pd.concat([cpu, ha])))
     st.subheader("CPU overcommit")
     views.sensitivity_charts(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -725,6 +726,8 @@ def render(results: Path) -> str:
     metas += [(path, meta) for path, meta, _ in load_cli(results)]
     if (results / "cli_sample.csv").exists():
         metas.append((results / "cli_sample.csv", read_meta(results / "cli_sample.csv")))
+    if (results / "sweep_backends.csv").exists():
+        metas.append((results / "sweep_backends.csv", read_meta(results / "sweep_backends.csv")))
     dates = sorted(m.get("date", "") for _, m in metas if m.get("date"))
     parts = [
         "# Benchmarks",
@@ -818,6 +821,7 @@ def render(results: Path) -> str:
     scale = results / "scale.md"
     if scale.is_file():
         parts += [scale.read_text(encoding="utf-8").rstrip(), ""]
+    parts += [_sweep_backends_section(results / "sweep_backends.csv"), ""]
     return "\n".join(parts)
 
 
@@ -859,6 +863,93 @@ def _small_cost_section(path: Path) -> str:
             f"| {float(r['seconds_1']):.2f} / {float(r['seconds_2']):.2f} | {r['same_plan']} |"
         )
     return "\n".join(lines)
+
+
+def _sweep_backends_section(path: Path) -> str:
+    """A sweep through the CLI on the local backend and on Ray, every configuration twice
+    (``benchmarks.sweep_backends``): wall time, median and spread, same rows."""
+    head = [
+        "## 6. Sweeps: local worker processes against Ray (through the CLI, twice)",
+        "",
+        "`planner sweep ... --backend local|ray --jobs J --csv F --quiet`, each run a process "
+        "of its own timed from start to exit: interpreter start and imports, and for Ray the "
+        "start and stop of a local Ray instance (`num_cpus = J`, no dashboard, 128 MiB object "
+        "store). `seed-4` and `seed-16`: the seed example (9 VMs, solves of milliseconds) over 4 "
+        "and 16 values of `cpu_overcommit`, so the time is overhead and the difference over 12 "
+        "more tasks is the cost of a task; `rvtools-4`: `data/samples/rvtools_small.xlsx` over "
+        "`cpu_overcommit=2,3,4,5` (solves of seconds that stop on work done), with 1 and 2 "
+        "workers. *Rows*: the fingerprint of the CSV without `solve_seconds`, the same for "
+        "every run of a case on both backends when the backends agree. *Load*: the 1-minute "
+        "load average at the start of each run (2 cores; the machine is shared).",
+        "",
+    ]
+    if not path.is_file():
+        return "\n".join([*head, "Not run."])
+    meta = read_meta(path)
+    rows = read_csv(path)
+    groups: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for r in rows:
+        groups.setdefault((r["case"], r["backend"], r["jobs"]), []).append(r)
+    med = {k: median(_f(r["seconds"]) for r in v) for k, v in groups.items()}
+    body = []
+    for (case, backend, jobs), runs in groups.items():
+        secs = [_f(r["seconds"]) for r in runs]
+        same = len({r2["rows"] for r2 in rows if r2["case"] == case}) == 1
+        body.append(
+            (
+                case,
+                backend,
+                jobs,
+                " / ".join(f"{x:.1f}" for x in secs),
+                f"{med[case, backend, jobs]:.1f}",
+                f"{max(secs) - min(secs):.1f}",
+                f"{median(_f(r['solve_seconds']) for r in runs):.1f}",
+                " / ".join(f"{_f(r['load']):.1f}" for r in runs),
+                "yes" if same else "**no**",
+            )
+        )
+    lines = [
+        *head,
+        f"Result file `{path.name}`: measured {meta.get('date', '?')}, planner commit "
+        f"{_commit(meta)}, Ray {meta.get('options', {}).get('ray', '?')}.",
+        "",
+        markdown_table(
+            ["case", "backend", "jobs", "s (run 1 / 2)", "median s", "spread s",
+             "solves s (sum)", "load (run 1 / 2)", "same rows"],
+            body,
+            right="___rrrrr_",
+        ),
+        "",
+    ]  # fmt: skip
+    derived = []
+    for backend in ("local", "ray"):
+        m4, m16 = med.get(("seed-4", backend, "2")), med.get(("seed-16", backend, "2"))
+        if m4 is not None and m16 is not None:
+            derived.append(
+                f"* {backend}: 12 more tasks cost {m16 - m4:+.1f} s in the medians "
+                f"({(m16 - m4) / 12:+.2f} s a task); 4 tasks take {m4:.1f} s in all."
+            )
+        j1, j2 = med.get(("rvtools-4", backend, "1")), med.get(("rvtools-4", backend, "2"))
+        if j1 is not None and j2 is not None:
+            derived.append(
+                f"* {backend}: `rvtools-4` with 2 workers against 1: {j2:.1f} s against "
+                f"{j1:.1f} s (× {j1 / j2:.2f})."
+            )
+    m_local, m_ray = med.get(("seed-4", "local", "2")), med.get(("seed-4", "ray", "2"))
+    if m_local is not None and m_ray is not None:
+        derived.append(
+            f"* Ray's fixed cost (its local instance started and stopped, the workers' imports): "
+            f"{m_ray - m_local:+.1f} s on `seed-4` against the local backend."
+        )
+    load = median(_f(r["load"]) for r in rows)
+    cores = os.cpu_count() or 1
+    if load > cores:
+        derived.append(
+            f"* The machine's median load during these runs was {load:.1f} on {cores} cores: a "
+            "second worker then finds no idle core, so these runs show what the backends cost "
+            "on a busy machine, not how they scale on idle cores."
+        )
+    return "\n".join([*lines, *derived])
 
 
 def _footprint(metas: Sequence[tuple[Path, dict[str, Any]]]) -> str:

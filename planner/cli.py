@@ -5,12 +5,14 @@
                  [--set key=value]... [--format F] [--json F|-] [--csv F] [--xlsx F] [--html F]
                  [--explain]
     planner sweep INVENTORY --vary key=v1,v2,... [--vary ...] [catalog and policy options]
-                  [--csv F] [--xlsx F] [--jobs N]
+                  [--csv F] [--xlsx F] [--resume] [--jobs N] [--backend local|ray] [--address A]
 
-Exit codes: 0 success; 2 bad input or usage (one line per problem, at most ``MAX_SHOWN``
+Exit codes: 0 success; 1 an error the input does not explain (for a sweep: a combination
+failed, its row says why); 2 bad input or usage (one line per problem, at most ``MAX_SHOWN``
 of them and a count of the rest, no traceback); 3 a plan was made but some VMs could not be
-placed. Text from the input files is printed with its control characters escaped, and every
-output file is checked to be writable before the plan is made.
+placed; 130 interrupted (Ctrl-C; a sweep keeps the rows it solved). Text from the input
+files is printed with its control characters escaped, and every output file is checked to be
+writable before the plan is made.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from planner.backends import BACKENDS
 from planner.catalog import load_catalog
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.explain import explain_plan
@@ -39,14 +42,15 @@ from planner.report import (
     write_plan_json,
     write_workbook,
 )
+from planner.report.sweep_files import SweepFiles
 from planner.settings import load_settings
 from planner.sizing import check_licence_tags
 from planner.solve import SolveProgress
-from planner.sweep import combinations, parse_vary, sweep
+from planner.sweep import ERROR, combinations, inputs_digest, parse_vary, resume_rows, sweep
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_UNPLACED = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_UNPLACED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,9 +110,34 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=V1,V2,...",
         help="policy values to try, e.g. --vary cpu_overcommit=2,3,4,5 (repeatable)",
     )
-    sw.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
-    sw.add_argument("--csv", type=Path, metavar="FILE", help="write one row per combination")
+    sw.add_argument(
+        "--jobs",
+        type=int,
+        help="combinations solved at once (local: worker processes, default one per core; "
+        "ray: the local instance's CPUs, or the tasks in flight on a cluster)",
+    )
+    sw.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="where the combinations are solved: local worker processes (default) or Ray",
+    )
+    sw.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --backend ray: the Ray cluster (HEAD:6379, auto, ray://HEAD:10001); "
+        "default: a local Ray instance for the sweep",
+    )
+    sw.add_argument(
+        "--csv", type=Path, metavar="FILE", help="write one row per combination as each finishes"
+    )
     sw.add_argument("--xlsx", type=Path, metavar="FILE", help="write the grid as a workbook")
+    sw.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows already in --csv (or --xlsx) and solve only the combinations "
+        "missing there or failed",
+    )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -252,27 +281,80 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    usage = []
+    if args.address is not None and args.backend != "ray":
+        usage.append(InputIssue(file="--address", value=args.address, rule="needs --backend ray"))
+    if args.resume and not (args.csv or args.xlsx):
+        usage.append(InputIssue(file="--resume", rule="needs --csv or --xlsx: the sweep to resume"))
+    if args.jobs is not None and args.jobs < 1:
+        usage.append(InputIssue(file="--jobs", value=str(args.jobs), rule="must be at least 1"))
+    if usage:
+        raise InputError(usage)
     inventory, catalog, policy, params = _scenario(args)
     _outputs(args, "csv", "xlsx")
     vary = parse_vary(args.vary)
     grid = combinations(policy, vary, params)  # validates every value before any solve
-    bar = tqdm(total=len(grid), desc="sweep", unit="plan", disable=args.quiet, file=sys.stderr)
+    keys = tuple(vary)
+    done = {}
+    if args.resume:  # the CSV gets every row as it finishes: it is the more complete one
+        kept = args.csv if args.csv and args.csv.exists() else args.xlsx
+        digest = inputs_digest(inventory, catalog, policy, params, keys)
+        done = resume_rows(kept or args.csv, grid, keys, digest)
+    files = SweepFiles(keys, csv=args.csv, xlsx=args.xlsx, rows=done)
+    bar = tqdm(
+        total=len(grid),
+        initial=len(done),
+        desc="sweep",
+        unit="plan",
+        disable=args.quiet,
+        file=sys.stderr,
+    )
 
-    def tick(done: int, total: int) -> None:
-        bar.update(done - bar.n)
+    def tick(solved: int, total: int) -> None:
+        bar.update(solved - bar.n)
 
-    with bar:
-        table = sweep(inventory, catalog, policy, vary, params, jobs=args.jobs, progress=tick)
-    if args.csv:
-        _write("csv", args.csv, lambda: table.to_csv(args.csv, index=False))
-    if args.xlsx:
-        _write(
-            "xlsx",
-            args.xlsx,
-            lambda: table.to_excel(args.xlsx, index=False, sheet_name="Sweep", engine="xlsxwriter"),
+    try:
+        with bar:
+            table = sweep(
+                inventory,
+                catalog,
+                policy,
+                vary,
+                params,
+                jobs=args.jobs,
+                progress=tick,
+                backend=args.backend,
+                address=args.address,
+                done=done,
+                on_row=files.add,
+            )
+    except KeyboardInterrupt:
+        files.close()  # the rows solved so far, in the grid's order
+        kept_in = " and ".join(str(p) for p in (args.csv, args.xlsx) if p)
+        print(
+            f"interrupted: {files.count} of {len(grid)} combinations solved"
+            + (f", kept in {kept_in}; rerun with --resume for the rest" if kept_in else ""),
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except BaseException:
+        files.close()
+        raise
+    files.close()
+    if len(done):
+        print(
+            f"resumed: {len(done)} of {len(grid)} combinations were solved before", file=sys.stderr
         )
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(table.to_string(index=False))
+        print(table.drop(columns=["error", "inputs"]).to_string(index=False))
+    failed = table[table["status"] == ERROR]
+    for _, row in failed.head(MAX_SHOWN).iterrows():
+        values = ", ".join(f"{k}={row[k]}" for k in keys)
+        print(printable(f"error: {values}: {row['error']}"), file=sys.stderr)
+    if len(failed) > MAX_SHOWN:
+        print(f"error: ... and {len(failed) - MAX_SHOWN} more failed combinations", file=sys.stderr)
+    if len(failed):
+        return EXIT_ERROR
     return EXIT_UNPLACED if (table["unplaced"] > 0).any() else EXIT_OK
 
 
