@@ -90,7 +90,7 @@ def generate_inventory(n: int, seed: int = 0) -> Inventory:
                     vcpus=vcpus,
                     memory_gib=gib,
                     os=os_text,
-                    licenses=tags,
+                    licences=tags,
                     group=group,
                     zone=zone,
                     powered_on=rng.random() >= OFF_SHARE,
@@ -107,7 +107,7 @@ def generate_inventory(n: int, seed: int = 0) -> Inventory:
 def describe(inv: Inventory) -> str:
     """A one-paragraph summary: VMs, distinct sizes, tags, zones, pairs, totals."""
     sizes = Counter((v.vcpus, v.memory_gib) for v in inv.vms)
-    tags = Counter(t for v in inv.vms for t in v.licenses)
+    tags = Counter(t for v in inv.vms for t in v.licences)
     zones = Counter(v.zone for v in inv.vms)
     groups = len({v.group for v in inv.vms if v.group})
     return (
@@ -130,7 +130,7 @@ def write_native_csv(inv: Inventory, path: Path) -> None:
                     v.vcpus,
                     f"{v.memory_gib:g}",
                     v.os,
-                    ";".join(v.licenses),
+                    ";".join(v.licences),
                     v.group,
                     v.zone,
                     "on" if v.powered_on else "off",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from ortools.linear_solver import pywraplp
 
 from planner.clusters import cluster_count, cluster_limit, spares_needed
+from planner.costs import host_total, licence_cost
 from planner.models import HostType, Partition, Problem, SizedVM
 from planner.tolerances import lp_bound
 
@@ -155,7 +156,7 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
         at_least.SetCoefficient(x, 1.0)
     objective = solver.Objective()
     for x, t in zip(n, types, strict=True):
-        objective.SetCoefficient(x, t.fixed_cost)
+        objective.SetCoefficient(x, host_total(t))
     for tag in sorted({tag for v in vms for tag in v.tags}):
         options = [
             lic for lic in problem.catalog.licences if lic.applies_to == "tagged" and lic.tag == tag
@@ -165,7 +166,7 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
         tagged = [v for v in vms if tag in v.tags]
         if all(lic.unit == "vm" for lic in options):
             # Priced per VM: the same whatever the hosts, so a constant.
-            cheapest = min(lic.cost(types[0].model, len(tagged), years) for lic in options)
+            cheapest = licence_cost(tag, types[0].model, len(tagged), options, years)
             objective.SetOffset(objective.offset() + cheapest)
             continue
         m = [solver.NumVar(0.0, inf, f"m_{tag}_{t.index}") for t in types]
@@ -177,7 +178,7 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
             row = solver.Constraint(-inf, 0.0)  # m <= n
             row.SetCoefficient(x, 1.0)
             row.SetCoefficient(y, -1.0)
-            objective.SetCoefficient(x, min(lic.cost(t.model, 1, years) for lic in options))
+            objective.SetCoefficient(x, licence_cost(tag, t.model, 1, options, years))
     objective.SetMinimization()
     status = solver.Solve()
     if status == pywraplp.Solver.INFEASIBLE:
@@ -194,19 +195,15 @@ def _licence_floor(problem: Problem, part: Partition) -> float:
 
 def licence_floor(problem: Problem, tags: Iterable[str]) -> float:
     """The least a host of any model pays to hold one grant of each of ``tags``."""
-    years = problem.policy.horizon_years
     return sum(
-        min(
-            (
-                lic.cost(t.model, 1, years)
-                for lic in problem.catalog.licences
-                if lic.applies_to == "tagged" and lic.tag == tag
-                for t in problem.host_types
-            ),
-            default=0.0,
-        )
+        min(_grant(problem, tag, t) for t in problem.host_types) if problem.host_types else 0.0
         for tag in set(tags)
     )
+
+
+def _grant(problem: Problem, tag: str, t: HostType) -> float:
+    """What one grant of ``tag`` costs at the least on a host of type ``t`` (0: none needed)."""
+    return licence_cost(tag, t.model, 1, problem.catalog.licences, problem.policy.horizon_years)
 
 
 def spare_candidates(problem: Problem, part: Partition) -> list[int]:
@@ -218,18 +215,10 @@ def spare_candidates(problem: Problem, part: Partition) -> list[int]:
 
 def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
     """The least a spare of type ``t`` costs: the host, and one grant of every tag it may run."""
-    years = problem.policy.horizon_years
     tags = {tag for i in part.vms for tag in problem.vms[i].tags}
-    total = t.fixed_cost
+    total = host_total(t)
     for tag in tags:
-        total += min(
-            (
-                lic.cost(t.model, 1, years)
-                for lic in problem.catalog.licences
-                if lic.applies_to == "tagged" and lic.tag == tag
-            ),
-            default=0.0,
-        )
+        total += _grant(problem, tag, t)
     return total
 
 
@@ -237,7 +226,7 @@ def lower_bounds(problem: Problem) -> Bounds:
     """Lower bounds on hosts (spares included) and cost for ``problem``."""
     k = problem.policy.ha_host_failures
     limit = cluster_limit(problem.profile, problem.policy)
-    cheapest_host = min(t.fixed_cost for t in problem.host_types)
+    cheapest_host = min(host_total(t) for t in problem.host_types)
     hosts: list[int] = []
     rules: list[str] = []
     cost = spare_cost = joint = 0.0

@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check an inventory and report every problem")
     _inventory_args(v)
-    v.add_argument("--licenses", type=Path, help="licence catalog CSV (default: bundled)")
+    v.add_argument(
+        "--licenses", dest="licences", type=Path, help="licence catalog CSV (default: bundled)"
+    )
 
     pl = sub.add_parser("plan", help="plan an inventory and report hosts, costs, failures")
     _inventory_args(pl)
@@ -144,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hosts", type=Path, help="host catalog CSV (default: bundled)")
-    p.add_argument("--licenses", type=Path, help="licence catalog CSV (default: bundled)")
+    p.add_argument(
+        "--licenses", dest="licences", type=Path, help="licence catalog CSV (default: bundled)"
+    )
     p.add_argument("--hypervisors", type=Path, help="hypervisor profiles CSV (default: bundled)")
     p.add_argument("--policy", type=Path, help="policy TOML file")
     p.add_argument(
@@ -179,7 +183,7 @@ def _read(args: argparse.Namespace) -> Inventory:
 
 def _validate(args: argparse.Namespace) -> int:
     inventory = _read(args)
-    catalog = load_catalog(licences=args.licenses)
+    catalog = load_catalog(licences=args.licences)
     check_licence_tags(inventory, catalog)
     on = sum(vm.powered_on for vm in inventory.vms)
     print(f"{printable(inventory.source)}: {inventory.format} format, {len(inventory.vms)} VMs")
@@ -188,7 +192,7 @@ def _validate(args: argparse.Namespace) -> int:
     print(f"memory {sum(vm.memory_gib for vm in inventory.vms):,.1f} GiB")
     for reason, n in sorted(inventory.dropped.items()):
         print(f"  dropped {n} ({reason})")
-    tags = Counter(t for vm in inventory.vms for t in vm.licenses)
+    tags = Counter(t for vm in inventory.vms for t in vm.licences)
     if tags:
         shown = ", ".join(f"{t} {n}" for t, n in sorted(tags.items()))
         print(printable(f"  licence tags: {shown}"))
@@ -205,7 +209,7 @@ def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy, Sol
     parts: list[object] = []
     for load in (
         lambda: load_settings(args.policy, args.overrides),
-        lambda: load_catalog(hosts=args.hosts, licences=args.licenses, profiles=args.hypervisors),
+        lambda: load_catalog(hosts=args.hosts, licences=args.licences, profiles=args.hypervisors),
         lambda: _read(args),
     ):
         try:

@@ -24,8 +24,12 @@ and for each workload it runs (a VM on a host, or the one workload of a dedicate
   ``storage_support_pct`` a year;
 - operations: ``ops_per_vm_year``.
 
-Per-server costs enter ``HostType.fixed_cost`` (the optimizer sees them); per-workload costs
-are the same whatever the packing, so the optimizer never needs them.
+``host_cost`` prices a server by category (the plan, its spares, the dedicated baseline and
+the verifier use it). The optimizers (first-fit decreasing, the exact engine, the bounds) see
+the same rule as one number, ``host_total``: a sized ``HostType``'s fixed cost (its price,
+per-server costs, idle energy and per-host licences, ``sizing.host_type``), plus the licences
+its VMs need, plus the energy their load draws above idle (linear, capped at full load). Per-
+workload costs are the same whatever the packing, so the optimizers never need them.
 """
 
 from __future__ import annotations
@@ -33,14 +37,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
-from planner.models import VM, CostBreakdown, HostModel, Licence, LicenceUse, Policy
+from planner.models import VM, CostBreakdown, HostModel, HostType, Licence, LicenceUse, Policy
+from planner.tolerances import COST_EPS
 from planner.units import energy_kwh
 
 __all__ = [
     "energy_cost",
     "facilities_cost",
     "host_cost",
+    "host_total",
     "hypervisor_licences",
+    "licence_cost",
     "licence_for_tag",
     "server_running_cost",
     "tag_licences",
@@ -127,9 +134,18 @@ def licence_for_tag(
         if lic.applies_to != "tagged" or lic.tag != tag:
             continue
         use = _use(lic, model, tagged_vms, years)
-        if best is None or use.cost < best.cost - 1e-9:
+        if best is None or use.cost < best.cost - COST_EPS:
             best = use
     return best
+
+
+def licence_cost(
+    tag: str, model: HostModel, tagged_vms: int, licences: Iterable[Licence], years: float
+) -> float:
+    """What ``licence_for_tag`` charges for ``tagged_vms`` VMs tagged ``tag`` on ``model``
+    (support included): 0 when no licence carries the tag."""
+    use = licence_for_tag(tag, model, tagged_vms, licences, years)
+    return use.cost if use is not None else 0.0
 
 
 def tag_licences(
@@ -171,7 +187,7 @@ def hypervisor_licences(
         if lic.applies_to != "all_hosts" or family not in ("*", lic.family):
             continue
         use = _use(lic, model, 0, years)
-        if family not in best or use.cost < best[family].cost - 1e-9:
+        if family not in best or use.cost < best[family].cost - COST_EPS:
             best[family] = use
     counts = tag_counts or {}
     host_os = sorted(
@@ -209,4 +225,19 @@ def host_cost(
         )
         + server_running_cost(model, policy)
         + workload_cost(vms, policy, storage)
+    )
+
+
+def host_total(t: HostType, licences: float = 0.0, load_m: float = 0.0) -> float:
+    """What a host of type ``t`` costs over the horizon, per-workload costs aside: the rule of
+    ``host_cost`` as one number for the optimizers.
+
+    ``licences``: what the licences for its VMs cost (``licence_cost`` per tag); ``load_m``:
+    their expected load in milli-cores, which draws energy above idle up to full load.
+    Without arguments: the host's fixed cost, whatever it runs.
+    """
+    return (
+        t.fixed_cost
+        + licences
+        + t.energy_per_util_cost * min(1.0, load_m / (1000.0 * t.model.cores))
     )

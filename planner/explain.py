@@ -265,7 +265,7 @@ def _variants(problem: Problem, skipped: list[str]) -> list[_Variant]:
             for lic in cat.licences
         )
         vms = tuple(
-            vm.model_copy(update={"licenses": tuple(dict.fromkeys((*vm.licenses, *sorted(tags))))})
+            vm.model_copy(update={"licences": tuple(dict.fromkeys((*vm.licences, *sorted(tags))))})
             if (vm.cluster, vm.zone) in domains
             else vm
             for vm in inv.vms

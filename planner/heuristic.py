@@ -13,13 +13,14 @@ is finally right-sized to the cheapest model that still holds its VMs.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from planner.costs import host_total
 from planner.models import HostType, Problem, SizedVM
-from planner.packing import HostBin, Packing, bin_cost, packing_objective
+from planner.packing import HostBin, Packing, bin_cost, packing_objective, undominated, vm_classes
+from planner.tolerances import COST_SAVING_MIN
 
 __all__ = ["RoomTree", "first_fit_decreasing"]
 
@@ -132,10 +133,13 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
     bins: list[HostBin] = []
     failed: dict[int, str] = {}
     for p_index, part in enumerate(problem.partitions):
-        classes = _classes(problem, part.vms)
+        classes = [
+            _Class(cpu, mem, group, frozenset(fits), tags, tuple(members))
+            for (cpu, mem, group, fits, tags), members in vm_classes(problem, part.vms).items()
+        ]
         best: tuple[tuple[int, float, float], list[HostBin], dict[int, str], dict[int, int]]
         best = ((UNLIMITED, 0.0, 0.0), [], {}, remaining)
-        orders, prefs = _orders(problem), _preferences(problem, part.vms)
+        orders, prefs = _orders(problem), _preferences(problem, part.vms, classes)
         if len(part.vms) > LARGE:
             # Each variant costs classes x hosts; on large partitions try the likeliest few.
             orders, prefs = [orders[0], orders[-1]], prefs[:2]
@@ -153,19 +157,6 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
         failed.update(best[2])
         remaining = best[3]
     return tuple(bins), failed
-
-
-def _classes(problem: Problem, positions: Sequence[int]) -> list[_Class]:
-    groups: dict[tuple[int, int, str, tuple[int, ...], tuple[str, ...]], list[int]] = defaultdict(
-        list
-    )
-    for pos in positions:
-        v = problem.vms[pos]
-        groups[(v.cpu_m, v.mem_mib, v.group, v.fits, v.tags)].append(pos)
-    return [
-        _Class(cpu, mem, group, frozenset(fits), tags, tuple(members))
-        for (cpu, mem, group, fits, tags), members in groups.items()
-    ]
 
 
 def _orders(problem: Problem) -> list[Callable[[_Class], tuple[Any, ...]]]:
@@ -187,8 +178,11 @@ def _orders(problem: Problem) -> list[Callable[[_Class], tuple[Any, ...]]]:
     return [biggest, total, licensed_first] if has_tags else [biggest, total]
 
 
-def _preferences(problem: Problem, positions: Sequence[int]) -> list[list[int]]:
-    """Host-type orders to buy from: each type first in turn, the rest by value for money."""
+def _preferences(
+    problem: Problem, positions: Sequence[int], classes: Sequence[_Class]
+) -> list[list[int]]:
+    """Host-type orders to buy from: each type first in turn, the rest by value for money;
+    for the host count, a type another dominates (``packing.dominates``) never comes first."""
     vms = [problem.vms[p] for p in positions]
     cpu = sum(v.cpu_m for v in vms) or 1
     mem = sum(v.mem_mib for v in vms) or 1
@@ -198,27 +192,14 @@ def _preferences(problem: Problem, positions: Sequence[int]) -> list[list[int]]:
         held = min(t.cpu_cap_m / cpu, t.mem_cap_mib / mem)
         if problem.policy.objective == "hosts":
             return -held
-        return t.fixed_cost / held
+        return host_total(t) / held
 
     ranked = [t.index for t in sorted(problem.host_types, key=value)]
     firsts = ranked
     if problem.policy.objective == "hosts":
-        # A type that another uncapped type matches in every capacity never buys fewer hosts.
-        types = problem.host_types
-
-        def dominated(t: HostType) -> bool:
-            return any(
-                u.index != t.index
-                and u.model.max_count is None
-                and u.cpu_cap_m >= t.cpu_cap_m
-                and u.mem_cap_mib >= t.mem_cap_mib
-                and u.vm_cap >= t.vm_cap
-                and u.model.logical_cpus >= t.model.logical_cpus
-                and (u.cpu_cap_m, u.mem_cap_mib) != (t.cpu_cap_m, t.mem_cap_mib)
-                for u in types
-            )
-
-        firsts = [i for i in ranked if not dominated(types[i])] or ranked
+        # A dominated type never buys fewer hosts than the type that dominates it.
+        runs = {i: {n for n, c in enumerate(classes) if i in c.fits} for i in ranked}
+        firsts = undominated(problem, ranked, runs, by_count=True) or ranked
     return [[first, *(i for i in ranked if i != first)] for first in firsts]
 
 
@@ -301,11 +282,11 @@ def _right_size(problem: Problem, bins: list[HostBin], remaining: dict[int, int]
                 continue
             if cpu > t.cpu_cap_m or mem > t.mem_cap_mib or len(vms) > t.vm_cap:
                 continue
-            if t.fixed_cost >= best_cost - 1e-6:
+            if host_total(t) >= best_cost - COST_SAVING_MIN:
                 continue  # a host costs at least its fixed cost: no cheaper, skip pricing it
             cand = HostBin(b.partition, t.index, b.vms)
             cost = bin_cost(problem, cand).total
-            if cost < best_cost - 1e-6:
+            if cost < best_cost - COST_SAVING_MIN:
                 best, best_cost = cand, cost
         if best is not b:
             remaining[b.type_index] += 1

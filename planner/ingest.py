@@ -629,8 +629,8 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
             mem_util_pct=mem_util[i],
             storage_gib=storage[i],
             os=os_texts[i],
-            licenses=tags or inferred,
-            licenses_inferred=bool(inferred),
+            licences=tags or inferred,
+            licences_inferred=bool(inferred),
             group=groups[i],
             zone=zones[i],
             cluster=clusters[i],
@@ -698,15 +698,15 @@ def _notes(sheet: Sheet, vms: list[VM], dropped: dict[str, int], suspended: int)
                 f"{what} utilization is at most 1 % on every VM: if the file holds fractions "
                 "(0.35 for 35 %), convert them to percentages"
             )
-    inferred = [vm for vm in vms if vm.licenses_inferred]
+    inferred = [vm for vm in vms if vm.licences_inferred]
     if inferred:
-        per_tag = Counter(tag for vm in inferred for tag in vm.licenses)
+        per_tag = Counter(tag for vm in inferred for tag in vm.licences)
         ranked = sorted(per_tag.items(), key=lambda kv: (-kv[1], kv[0]))
         counts = ", ".join(f"{tag} {n}" for tag, n in ranked)
         notes.append(
             f"licence tags inferred from the OS text for {_count(len(inferred), 'VM')}: {counts}"
         )
-    desktop = sum(not vm.licenses and bool(_DESKTOP_WINDOWS.search(vm.os.lower())) for vm in vms)
+    desktop = sum(not vm.licences and bool(_DESKTOP_WINDOWS.search(vm.os.lower())) for vm in vms)
     if desktop:
         vms_ = _count(desktop, "VM")
         notes.append(f"desktop Windows (e.g. Windows 10) on {vms_}: no server licence inferred")

@@ -69,8 +69,8 @@ class VM(_Frozen):
     mem_util_pct: float | None = Field(default=None, ge=0, le=100)
     storage_gib: float | None = Field(default=None, ge=0, le=MAX_STORAGE_GIB)
     os: str = ""
-    licenses: tuple[str, ...] = ()
-    licenses_inferred: bool = False  # True when the tags come from the OS text
+    licences: tuple[str, ...] = ()
+    licences_inferred: bool = False  # True when the tags come from the OS text
     group: str = ""  # anti-affinity group: members never share a host
     zone: str = ""  # security zone: VMs of different zones never share a host
     cluster: str = ""  # placement domain: clusters are planned apart

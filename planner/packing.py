@@ -1,20 +1,34 @@
 """A packing: which host types are bought and which VMs each runs. Solver-neutral plain data.
 
-Both engines (first-fit decreasing and CP-SAT) produce a ``Packing``; ``solve`` turns it into
-a ``Plan``. The cost of a packed host is computed here once, with the rules of ``costs``.
+Both engines (first-fit decreasing and the exact engine) produce a ``Packing``; ``solve``
+turns it into a ``Plan``. The cost of a packed host is computed here once, with the rules of
+``costs``. So are the two rules both engines reason with: which VMs form one class
+(``vm_classes``) and which host type can stand in for another (``dominates``).
 """
 
 from __future__ import annotations
 
 import functools
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from planner.costs import host_cost, hypervisor_licences, tag_licences
-from planner.models import CostBreakdown, HostModel, Licence, LicenceUse, Problem
+from planner.costs import host_cost, host_total, hypervisor_licences, tag_licences
+from planner.models import CostBreakdown, HostModel, HostType, Licence, LicenceUse, Problem
+from planner.tolerances import COST_EPS
 
-__all__ = ["HostBin", "Packing", "bin_cost", "bin_licences", "packing_cost", "packing_objective"]
+__all__ = [
+    "ClassKey",
+    "HostBin",
+    "Packing",
+    "bin_cost",
+    "bin_licences",
+    "dominates",
+    "packing_cost",
+    "packing_objective",
+    "undominated",
+    "vm_classes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +94,65 @@ def packing_objective(problem: Problem, bins: Sequence[HostBin]) -> tuple[float,
     if problem.policy.objective == "hosts":
         return (float(len(bins)), cost)
     return (cost, float(len(bins)))
+
+
+# What makes VMs interchangeable: milli-vCPU, MiB, anti-affinity group, the host types that
+# can run them, and their licence tags.
+ClassKey = tuple[int, int, str, tuple[int, ...], tuple[str, ...]]
+
+
+def vm_classes(
+    problem: Problem, positions: Iterable[int], with_tags: bool = True
+) -> dict[ClassKey, list[int]]:
+    """The VMs at ``positions`` (into ``Problem.vms``) in classes of identical demand and
+    constraints, and licence tags unless ``with_tags`` is False (the tags key is then empty):
+    each class's members in the given order, the classes in the order of their first member.
+    """
+    classes: dict[ClassKey, list[int]] = defaultdict(list)
+    for pos in positions:
+        v = problem.vms[pos]
+        classes[(v.cpu_m, v.mem_mib, v.group, v.fits, v.tags if with_tags else ())].append(pos)
+    return dict(classes)
+
+
+def dominates(a: HostType, b: HostType, runs: Mapping[int, Set[int]], by_count: bool) -> bool:
+    """Host type ``a`` can replace ``b`` in any plan, which stays feasible and no worse.
+
+    ``a`` holds at least as much in every dimension, runs every VM ``b`` runs (``runs``: the
+    VMs or VM classes of the partition each type index can run), has no ``max_count`` cap, and
+    costs no more: any host for the host count (``by_count``); else a lower fixed cost, no
+    more cores or sockets (per-core licences cost no more) and no more energy per core. Of
+    types equal in all this, the one with the larger capacity, lower cost, lower index wins,
+    so that exactly one of them is kept.
+    """
+    fixed_a, fixed_b = host_total(a), host_total(b)
+    return (
+        a.model.max_count is None
+        and a.cpu_cap_m >= b.cpu_cap_m
+        and a.mem_cap_mib >= b.mem_cap_mib
+        and a.vm_cap >= b.vm_cap
+        and runs[a.index] >= runs[b.index]
+        and (
+            by_count
+            or (
+                fixed_a + COST_EPS < fixed_b
+                and a.model.cores <= b.model.cores
+                and a.model.sockets <= b.model.sockets
+                and a.energy_per_util_cost / a.model.cores <= b.energy_per_util_cost / b.model.cores
+            )
+        )
+        and (a.cpu_cap_m, a.mem_cap_mib, -fixed_a, -a.index)
+        > (b.cpu_cap_m, b.mem_cap_mib, -fixed_b, -b.index)
+    )
+
+
+def undominated(
+    problem: Problem, types: Sequence[int], runs: Mapping[int, Set[int]], by_count: bool
+) -> list[int]:
+    """The host types of ``types`` (indices) that no other of them dominates, in order."""
+    hts = problem.host_types
+    return [
+        t
+        for t in types
+        if not any(dominates(hts[u], hts[t], runs, by_count) for u in types if u != t)
+    ]

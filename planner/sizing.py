@@ -216,10 +216,10 @@ def check_licence_tags(
     tags: list[tuple[str, ...]] = []
     for vm in inventory.vms:
         kept = []
-        for tag in vm.licenses:
+        for tag in vm.licences:
             if tag in known:
                 kept.append(tag)
-            elif vm.licenses_inferred:
+            elif vm.licences_inferred:
                 dropped[tag] += 1
             else:
                 issues.append(

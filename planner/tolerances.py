@@ -6,6 +6,12 @@ the solver's own tolerances cannot lift them above the true optimum; the proof t
 allows ``BOUND_REL_TOL``, which is larger, so a plan at the true optimum is always proven.
 Both are relative (to the magnitude of the bound, at least 1): on a 5-year cost of a few
 million they amount to a few currency units, far below any price in the catalogs.
+
+The other names say which numbers they compare: costs (``COST_EPS``, ``COST_REL_TOL``,
+``COST_SAVING_MIN``), objective values of two plans (``IMPROVEMENT_TOL``), LP values and
+bounds against whole numbers (``INTEGRAL_TOL``), dual values and reduced costs in column
+generation (``DUAL_EPS``, ``REDUCED_COST_TOL``, ``PRICING_REL_TOL``), float scores inside the
+knapsack searches (``SCORE_EPS``) and unit conversions to whole units (``ROUNDING_SLACK``).
 """
 
 from __future__ import annotations
@@ -15,7 +21,16 @@ import math
 __all__ = [
     "BOUND_REL_TOL",
     "COST_EPS",
+    "COST_REL_TOL",
+    "COST_SAVING_MIN",
+    "DUAL_EPS",
+    "IMPROVEMENT_TOL",
+    "INTEGRAL_TOL",
     "LP_SAFETY",
+    "PRICING_REL_TOL",
+    "REDUCED_COST_TOL",
+    "ROUNDING_SLACK",
+    "SCORE_EPS",
     "gap",
     "host_count_bound",
     "lp_bound",
@@ -25,6 +40,15 @@ __all__ = [
 BOUND_REL_TOL = 1e-6  # a value within this share of its bound meets it (the proof test)
 LP_SAFETY = 1e-7  # share by which an LP optimum is lowered before it serves as a bound
 COST_EPS = 1e-9  # two costs closer than this are equal (ties go to the first listed)
+COST_REL_TOL = 1e-9  # a cost as stated and as priced again agree within this share
+COST_SAVING_MIN = 1e-6  # a host is right-sized to another model only when it saves more
+IMPROVEMENT_TOL = 1e-9  # a plan improves on another when its objective is lower by more
+INTEGRAL_TOL = 1e-6  # an LP value (or fractional host bound) this close to a whole number is it
+DUAL_EPS = 1e-9  # a dual value (or a pattern's gain at the duals) above this is positive
+REDUCED_COST_TOL = 1e-9  # a column prices out when its reduced cost is below -this (relative)
+PRICING_REL_TOL = 1e-6  # CP-SAT pricing looks for reduced costs below -this (relative)
+SCORE_EPS = 1e-12  # two float scores of a search (dual-value sums, spreads) closer are equal
+ROUNDING_SLACK = 1e-9  # float noise allowed when a quantity is rounded to whole units
 
 
 def meets_bound(value: float, bound: float) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from planner.tolerances import ROUNDING_SLACK
+
 __all__ = [
     "HOURS_PER_YEAR",
     "MAX_SAFE_INT",
@@ -48,7 +50,7 @@ def gib_to_mib_ceil(gib: float) -> int:
 
 def gib_to_mib_floor(gib: float) -> int:
     """GiB to whole MiB, rounded down (a capacity never grows by rounding)."""
-    return math.floor(gib * MIB_PER_GIB + 1e-9)
+    return math.floor(gib * MIB_PER_GIB + ROUNDING_SLACK)
 
 
 def mib_to_gib(mib: float) -> float:
@@ -58,12 +60,12 @@ def mib_to_gib(mib: float) -> float:
 
 def cap_milli(vcpus: float) -> int:
     """A capacity in vCPUs to milli-vCPU, rounded down."""
-    return math.floor(vcpus * MILLI + 1e-9)
+    return math.floor(vcpus * MILLI + ROUNDING_SLACK)
 
 
 def _ceil(x: float) -> int:
     # Guard against 2.0000000001 from float noise turning into 3.
-    return math.ceil(x - 1e-9)
+    return math.ceil(x - ROUNDING_SLACK)
 
 
 def energy_kwh(watts: float, years: float, pue: float) -> float:

@@ -2,15 +2,18 @@
 
 It trusts nothing the solver reported: usage is recomputed from the sized demands, every
 rule is checked again, and every VM of the inventory must appear exactly once, on one host
-or in the unplaced list.
+or in the unplaced list. Every host's cost is priced again by the one cost rule
+(``costs.host_cost``) from its model, licences and VMs, and the plan's total must be their sum.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
-from planner.models import HostPlan, Plan, Problem, SizedVM
-from planner.tolerances import meets_bound
+from planner.costs import host_cost
+from planner.models import COST_CATEGORIES, CostBreakdown, HostPlan, Plan, Problem, SizedVM
+from planner.tolerances import COST_EPS, COST_REL_TOL, meets_bound
 
 __all__ = ["verify"]
 
@@ -34,6 +37,12 @@ def verify(plan: Plan, problem: Problem) -> list[str]:
     errors.extend(f"host id {i} is used {n} times" for i, n in ids.items() if n > 1)
     for h in plan.hosts:
         errors.extend(_check_host(problem, h, by_name))
+    total = sum((h.cost for h in plan.hosts), CostBreakdown())
+    errors.extend(
+        f"the plan's {cat} cost {getattr(plan.cost, cat):,.2f} is not its hosts' sum "
+        f"{getattr(total, cat):,.2f}"
+        for cat in _cost_mismatches(plan.cost, total)
+    )
     if plan.spare_hosts and problem.policy.ha_host_failures == 0:
         errors.append("the plan has spare hosts but the policy asks for none")
 
@@ -83,6 +92,14 @@ def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> l
     )
     if len({(v.cluster, v.zone) for v in sized}) > 1:
         errors.append(f"host {h.id}: mixes clusters or security zones")
+    util = sum(v.load_m for v in sized) / (1000.0 * t.model.cores)
+    workloads = [problem.inventory.vms[v.index] for v in sized]
+    priced = host_cost(t.model, h.licences, util, problem.policy, workloads, "shared")
+    errors.extend(
+        f"host {h.id}: {cat} cost {getattr(h.cost, cat):,.2f}, the cost rule says "
+        f"{getattr(priced, cat):,.2f}"
+        for cat in _cost_mismatches(h.cost, priced)
+    )
     tags = Counter(tag for v in sized for tag in v.tags)
     held = {u.tag: u for u in h.licences if u.tag}
     for tag, n in tags.items():
@@ -92,3 +109,14 @@ def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> l
         elif 0 <= use.covers_vms < n:
             errors.append(f"host {h.id}: licence {use.name} covers {use.covers_vms} VMs, runs {n}")
     return errors
+
+
+def _cost_mismatches(stated: CostBreakdown, priced: CostBreakdown) -> list[str]:
+    """The cost categories in which ``stated`` is not ``priced`` (up to float rounding)."""
+    return [
+        cat
+        for cat in COST_CATEGORIES
+        if not math.isclose(
+            getattr(stated, cat), getattr(priced, cat), rel_tol=COST_REL_TOL, abs_tol=COST_EPS
+        )
+    ]

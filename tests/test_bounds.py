@@ -63,10 +63,10 @@ def test_anti_affinity_group_bound() -> None:
 def test_cost_bound_counts_a_licence_on_every_host_tagged_vms_need() -> None:
     """Three Windows VMs that each fill a host need three Windows licences, and the bound knows."""
     cat = catalog(host(cores=8, mem=16), licences=(WIN_STD,))
-    p = build_problem(inventory(*vms(3, vcpus=6, mem=4, licenses=("windows",))), cat, PURE)
+    p = build_problem(inventory(*vms(3, vcpus=6, mem=4, licences=("windows",))), cat, PURE)
     b = lower_bounds(p)
     licence = 16 * 73.5  # 8-core host, 16-core minimum
     fixed = p.host_types[0].fixed_cost
     assert b.cost == pytest.approx(3 * (fixed + licence), rel=1e-5)
-    _, plan = run(inventory(*vms(3, vcpus=6, mem=4, licenses=("windows",))), cat, PURE)
+    _, plan = run(inventory(*vms(3, vcpus=6, mem=4, licences=("windows",))), cat, PURE)
     assert plan.cost.total >= b.cost

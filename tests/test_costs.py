@@ -16,12 +16,15 @@ from planner.catalog import DATA_DIR, load_catalog
 from planner.costs import (
     facilities_cost,
     host_cost,
+    host_total,
     hypervisor_licences,
+    licence_cost,
     licence_for_tag,
     server_running_cost,
     workload_cost,
 )
 from planner.dedicated import dedicated_baseline
+from planner.heuristic import first_fit_decreasing
 from planner.ingest import read_inventory
 from planner.models import (
     COST_CATEGORIES,
@@ -34,6 +37,7 @@ from planner.models import (
     Problem,
     SolverParams,
 )
+from planner.packing import bin_cost, bin_licences
 from planner.pipeline import run
 from planner.report import plan_summary
 from planner.report.plan_json import plan_to_dict
@@ -258,6 +262,41 @@ def test_host_type_fixed_cost_is_the_host_cost_of_an_idle_host() -> None:
     )
     assert t.fixed_cost == pytest.approx(idle.total)
     assert t.running_cost > 0
+
+
+@pytest.mark.parametrize("hypervisor", ["vsphere", "hyper-v", "none"])
+def test_the_optimizers_host_total_is_the_cost_rule_on_every_host(
+    bundled: Catalog, hypervisor: str
+) -> None:
+    """``host_total`` (fixed cost + tagged licences + energy by load, what the optimizers
+    minimise) gives every host of a packing what ``host_cost`` charges it, per-VM costs aside:
+    with per-core hypervisor licences (vSphere), the Windows host OS of Hyper-V, and none."""
+    mix = [
+        *vms(12, vcpus=4, mem=16, prefix="win", licences=("windows",), cpu_util_pct=35),
+        *vms(5, vcpus=8, mem=64, prefix="sql", licences=("windows", "sql-enterprise")),
+        *vms(9, vcpus=2, mem=8, prefix="lin", cpu_util_pct=80),
+    ]
+    problem = build_problem(inventory(*mix), bundled, Policy(hypervisor=hypervisor))
+    packing, _ = first_fit_decreasing(problem)
+    assert len(packing) >= 2
+    for b in packing:
+        t = problem.host_types[b.type_index]
+        tagged = sum(u.cost for u in bin_licences(problem, b) if u.tag)
+        load = sum(problem.vms[i].load_m for i in b.vms)
+        assert host_total(t, tagged, load) == pytest.approx(bin_cost(problem, b).total, rel=1e-12)
+    t = problem.host_types[0]
+    assert host_total(t) == t.fixed_cost  # no licences, no load: the fixed cost exactly
+
+
+def test_licence_cost_is_the_cheapest_licence_for_the_count_or_nothing(bundled: Catalog) -> None:
+    """Three Windows VMs: two Standard grants (2 VMs each) cost less than Datacenter on a
+    16-core host; a tag no licence carries costs nothing."""
+    model = host(cores=16)
+    years = 5.0
+    use = licence_for_tag("windows", model, 3, bundled.licences, years)
+    assert use is not None and "Standard" in use.name and use.grants == 2
+    assert licence_cost("windows", model, 3, bundled.licences, years) == use.cost
+    assert licence_cost("no-such-tag", model, 3, bundled.licences, years) == 0.0
 
 
 def test_plan_bound_and_cost_carry_the_per_vm_costs() -> None:

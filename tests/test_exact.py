@@ -145,7 +145,7 @@ def test_cost_objective_puts_licensed_vms_on_one_host() -> None:
     """Four Windows VMs and four plain ones: one host pays the Windows licence, not two."""
     policy = PURE.model_copy(update={"objective": "cost"})
     items = [
-        *vms(4, vcpus=2, mem=4, prefix="win", licenses=("windows",)),
+        *vms(4, vcpus=2, mem=4, prefix="win", licences=("windows",)),
         *vms(4, vcpus=2, mem=4, prefix="lin"),
     ]
     problem = _problem(items, policy, hosts=(host("h8", cores=8, mem=16),), licences=(WIN_DC,))

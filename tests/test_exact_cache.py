@@ -39,9 +39,7 @@ def test_kernels_import_where_no_numba_cache_folder_is_writable(tmp_path: Path) 
         "TMPDIR": str(tmp_path / "tmp"),
     }
     env.pop("NUMBA_CACHE_DIR", None)
-    code = (
-        "import planner.exact.enumerate; from planner.exact import _cache; print(_cache.CACHE_DIR)"
-    )
+    code = "import planner.exact.kernels; from planner.exact import _cache; print(_cache.CACHE_DIR)"
     r = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,

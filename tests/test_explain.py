@@ -62,7 +62,7 @@ def _ruled_inventory() -> Inventory:
         *vms(6, vcpus=2, mem=4, prefix="app", cluster="a", zone="int"),
         *vms(3, vcpus=1, mem=1, prefix="web", cluster="a", zone="dmz", group="web"),
         *vms(3, vcpus=2, mem=3, prefix="b", cluster="b", zone="int"),
-        VM(name="ora", vcpus=2, memory_gib=2, cluster="a", zone="int", licenses=("oracle",)),
+        VM(name="ora", vcpus=2, memory_gib=2, cluster="a", zone="int", licences=("oracle",)),
     )
 
 

@@ -90,7 +90,7 @@ vm_st = st.builds(
     memory_gib=st.sampled_from([1, 2, 3, 4, 6, 8]),
     group=st.sampled_from(["", "", "", "g1"]),
     zone=st.sampled_from(["", "", "dmz"]),
-    licenses=st.sampled_from([(), (), ("windows",)]),
+    licences=st.sampled_from([(), (), ("windows",)]),
 )
 
 

@@ -84,7 +84,7 @@ def test_hyper_v_windows_guests_are_licensed_once_with_the_host(bundled: Catalog
     guide) and nothing more; the same host under KVM pays the same for its guests."""
     model = HostModel(model="1x16", sockets=1, cores_per_socket=16, memory_gib=256, price=1)
     c = bundled.model_copy(update={"hosts": (model,)})
-    inv = inventory(*vms(5, vcpus=2, mem=4, licenses=("windows",)))
+    inv = inventory(*vms(5, vcpus=2, mem=4, licences=("windows",)))
     base = Policy(ha_host_failures=0, objective="hosts")
     _, hv = run(inv, c, base.model_copy(update={"hypervisor": "hyper-v"}))
     _, kvm = run(inv, c, base.model_copy(update={"hypervisor": "kvm"}))
@@ -262,7 +262,7 @@ def crowded(draw: st.DrawFn) -> tuple[list[VM], Catalog, Policy]:
                 memory_gib=st.sampled_from([1, 2, 4, 8, 16]),
                 zone=st.sampled_from(["", "", "dmz"]),
                 cluster=st.sampled_from(["A", "B"]),
-                licenses=st.sampled_from([(), (), ("windows",)]),
+                licences=st.sampled_from([(), (), ("windows",)]),
             ),
             min_size=1,
             max_size=40,

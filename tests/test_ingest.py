@@ -177,8 +177,8 @@ def test_native_csv_reads_every_column() -> None:
     sql, web = inv.vms
     assert (sql.name, sql.vcpus, sql.memory_gib, sql.storage_gib) == ("sql01", 8, 64.0, 500.0)
     assert (sql.cpu_util_pct, sql.mem_util_pct) == (35.5, 80.0)
-    assert sql.licenses == ("windows", "sql-enterprise")
-    assert not sql.licenses_inferred
+    assert sql.licences == ("windows", "sql-enterprise")
+    assert not sql.licences_inferred
     assert (sql.group, sql.zone, sql.cluster, sql.powered_on, sql.row) == (
         "db",
         "core",
@@ -221,8 +221,8 @@ def test_semicolon_csv_with_decimal_commas() -> None:
     inv = read_inventory(FIXTURES / "native_semicolon_decimal_comma.csv")
     sql, app = inv.vms
     assert (sql.memory_gib, sql.cpu_util_pct, sql.storage_gib) == (1.5, 42.5, 120.25)
-    assert sql.licenses == ("windows", "sql-enterprise")
-    assert app.licenses == ()
+    assert sql.licences == ("windows", "sql-enterprise")
+    assert app.licences == ()
 
 
 def test_decimal_comma_is_an_error_in_a_comma_csv() -> None:
@@ -371,7 +371,7 @@ def test_licences_are_inferred_only_where_missing() -> None:
             """
         )
     )
-    got = [(vm.licenses, vm.licenses_inferred) for vm in inv.vms]
+    got = [(vm.licences, vm.licences_inferred) for vm in inv.vms]
     assert got == [
         (("windows", "sql-standard"), False),
         (("windows",), True),
@@ -401,7 +401,7 @@ def test_rvtools_csv_drops_templates_and_placeholders() -> None:
     assert [vm.powered_on for vm in inv.vms] == [True, True, False, False]  # suspended = off
     # An empty configuration-file OS falls back to what VMware Tools reports.
     assert inv.vms[3].os == "Microsoft Windows Server 2022 Datacenter"
-    assert inv.vms[3].licenses == ("windows",)
+    assert inv.vms[3].licences == ("windows",)
     assert "dropped 1 template and 1 SRM placeholder: they are not workloads" in inv.notes
     assert any("powered off: 2 of 4 VMs (suspended ones, 1," in n for n in inv.notes)
 
@@ -412,8 +412,8 @@ def test_rvtools_old_export_with_mb_headers() -> None:
     assert inv.format == "rvtools"
     assert inv.dropped == {"template": 1, "srm_placeholder": 0}
     fs01, legacy = inv.vms
-    assert (fs01.memory_gib, fs01.storage_gib, fs01.licenses) == (6.0, 200.0, ("windows",))
-    assert legacy.licenses == ()  # Windows 7: no server licence
+    assert (fs01.memory_gib, fs01.storage_gib, fs01.licences) == (6.0, 200.0, ("windows",))
+    assert legacy.licences == ()  # Windows 7: no server licence
 
 
 def test_azure_migrate_template_with_starred_headers() -> None:
@@ -431,7 +431,7 @@ def test_azure_migrate_template_with_starred_headers() -> None:
     assert inv.format == "azure_migrate"
     srv1, srv2 = inv.vms
     assert (srv1.vcpus, srv1.memory_gib, srv1.storage_gib) == (4, 16.0, 628.0)
-    assert (srv1.cpu_util_pct, srv1.mem_util_pct, srv1.licenses) == (35.0, 70.0, ("windows",))
+    assert (srv1.cpu_util_pct, srv1.mem_util_pct, srv1.licences) == (35.0, 70.0, ("windows",))
     assert srv2.storage_gib == 64.0
 
 
@@ -451,7 +451,7 @@ def test_liveoptics_workbook_uses_the_vms_sheet() -> None:
     inv = read_inventory(data, name="lo.xlsx")
     assert (inv.format, inv.dropped) == ("liveoptics", {"template": 1})
     (vm,) = inv.vms
-    assert (vm.name, vm.memory_gib, vm.storage_gib, vm.licenses) == ("lo1", 8.0, 50.0, ("rhel",))
+    assert (vm.name, vm.memory_gib, vm.storage_gib, vm.licences) == ("lo1", 8.0, 50.0, ("rhel",))
 
 
 def test_forced_format_overrides_detection() -> None:
@@ -567,7 +567,7 @@ def test_bundled_samples_ingest(file: str, fmt: str, vms: int, dropped: dict[str
     """Each bundled sample reads without error, in its own format, with the expected VMs."""
     inv = read_inventory(SAMPLES / file)
     assert (inv.format, len(inv.vms), inv.dropped) == (fmt, vms, dropped)
-    assert {tag for vm in inv.vms for tag in vm.licenses} == {"windows", "rhel"}
+    assert {tag for vm in inv.vms for tag in vm.licences} == {"windows", "rhel"}
 
 
 def test_rvtools_sample_has_two_clusters_and_powered_off_vms() -> None:
@@ -630,7 +630,7 @@ def test_real_analyzer_sample_details() -> None:
     no_cluster = sorted(vm.name for vm in inv.vms if not vm.cluster)
     assert no_cluster == [f"DMZ-WEB-0{i}" for i in range(1, 9)]
     desktop = [vm for vm in inv.vms if re.search(r"Windows 10", vm.os)]
-    assert len(desktop) == 3 and all(vm.licenses == () for vm in desktop)
+    assert len(desktop) == 3 and all(vm.licences == () for vm in desktop)
     assert any("suspended ones, 10," in n for n in inv.notes)
     assert "licence tags inferred from the OS text for 289 VMs: windows 251, rhel 38" in inv.notes
 

@@ -28,7 +28,7 @@ vm_st = st.builds(
     memory_gib=st.sampled_from([0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 48]),
     group=st.sampled_from(["", "", "", "g1", "g2"]),
     zone=st.sampled_from(["", "", "dmz"]),
-    licenses=st.sampled_from([(), (), ("windows",)]),
+    licences=st.sampled_from([(), (), ("windows",)]),
     powered_on=st.booleans(),
 )
 host_st = st.builds(

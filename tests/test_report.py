@@ -103,7 +103,7 @@ def test_neutralise_only_touches_formula_starts() -> None:
 def planned() -> tuple[Problem, Plan]:
     """A small plan with Windows VMs, a spare, an unplaced VM and a formula-like VM name."""
     inv = inventory(
-        *vms(6, licenses=("windows",)),
+        *vms(6, licences=("windows",)),
         VM(name="=cmd|' /C calc'!A0", vcpus=1, memory_gib=1),
         VM(name="huge", vcpus=1, memory_gib=500),
     )

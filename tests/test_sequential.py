@@ -17,7 +17,7 @@ from planner.exact.classes import (
     to_packing,
     types_of,
 )
-from planner.exact.enumerate import arrays
+from planner.exact.kernels import arrays
 from planner.exact.search import _finish
 from planner.exact.sequential import _repack, _Sizes, complete, value_correction
 from planner.heuristic import first_fit_decreasing

@@ -84,9 +84,9 @@ def test_powered_off_vms_are_excluded_only_when_the_policy_says_so() -> None:
 def test_unknown_licence_tag_names_row_column_and_value() -> None:
     """A tag the user wrote that no licence carries is an error for each row, all at once."""
     inv = inventory(
-        VM(name="a", vcpus=1, memory_gib=1, licenses=("windwos",), row=2),
-        VM(name="b", vcpus=1, memory_gib=1, licenses=("windows",), row=3),
-        VM(name="c", vcpus=1, memory_gib=1, licenses=("oracel",), row=4),
+        VM(name="a", vcpus=1, memory_gib=1, licences=("windwos",), row=2),
+        VM(name="b", vcpus=1, memory_gib=1, licences=("windows",), row=3),
+        VM(name="c", vcpus=1, memory_gib=1, licences=("oracel",), row=4),
     )
     with pytest.raises(InputError) as err:
         build_problem(inv, catalog(licences=(WIN_STD,)), PURE)
@@ -97,7 +97,7 @@ def test_unknown_licence_tag_names_row_column_and_value() -> None:
 
 def test_inferred_tag_without_a_licence_is_dropped_with_a_note() -> None:
     """A tag inferred from the OS text is not an error when the catalog does not price it."""
-    inv = inventory(VM(name="r", vcpus=1, memory_gib=1, licenses=("rhel",), licenses_inferred=True))
+    inv = inventory(VM(name="r", vcpus=1, memory_gib=1, licences=("rhel",), licences_inferred=True))
     p = build_problem(inv, catalog(), PURE)
     assert p.vms[0].tags == ()
     assert any("rhel" in n and "not priced" in n for n in p.notes)
@@ -118,7 +118,7 @@ def test_partitions_split_clusters_zones_and_cluster_scoped_licences() -> None:
         VM(name="a", vcpus=1, memory_gib=1, cluster="c1", zone="int"),
         VM(name="b", vcpus=1, memory_gib=1, cluster="c1", zone="dmz"),
         VM(name="c", vcpus=1, memory_gib=1, cluster="c2", zone="int"),
-        VM(name="d", vcpus=1, memory_gib=1, cluster="c1", zone="int", licenses=("oracle",)),
+        VM(name="d", vcpus=1, memory_gib=1, cluster="c1", zone="int", licences=("oracle",)),
     )
     p = build_problem(inv, catalog(licences=(oracle,)), PURE)
     keys = sorted(part.key for part in p.partitions)

@@ -50,7 +50,7 @@ def test_security_zones_never_share_a_host() -> None:
 def test_licensed_vms_concentrate_on_few_hosts() -> None:
     """Four Windows VMs share one host (two Standard grants) instead of being spread over three."""
     inv = inventory(
-        *vms(4, vcpus=2, mem=2, prefix="win", licenses=("windows",)),
+        *vms(4, vcpus=2, mem=2, prefix="win", licences=("windows",)),
         *vms(8, vcpus=1, mem=1, prefix="lx"),
     )
     _, plan = run(
@@ -65,7 +65,7 @@ def test_licensed_vms_concentrate_on_few_hosts() -> None:
 def test_datacenter_is_chosen_when_standard_stacking_costs_more() -> None:
     """With 16 Windows VMs on one host, 8 Standard grants cost more than one Datacenter."""
     big = host("big", cores=32, mem=256)
-    inv = inventory(*vms(16, vcpus=1, mem=4, licenses=("windows",)))
+    inv = inventory(*vms(16, vcpus=1, mem=4, licences=("windows",)))
     _, plan = run(inv, catalog(big, licences=(WIN_STD, WIN_DC)), PURE)
     (h,) = plan.hosts
     assert [u.name for u in h.licences] == ["Windows Server Datacenter"]
@@ -104,7 +104,7 @@ def test_n_plus_one_adds_a_licensed_spare_of_the_largest_model_in_use() -> None:
     """N+1 adds one spare per partition, licensed for the busiest host's tagged VMs."""
     small, big = host("small", cores=4, mem=8), host("big", cores=16, mem=32, price=1500)
     policy = PURE.model_copy(update={"ha_host_failures": 1, "objective": "hosts"})
-    inv = inventory(*vms(10, licenses=("windows",)))
+    inv = inventory(*vms(10, licences=("windows",)))
     _, plan = run(inv, catalog(small, big, licences=(WIN_STD, WIN_DC, HYPERVISOR)), policy)
     (spare,) = plan.spare_hosts
     assert spare.model == "big"
@@ -156,7 +156,7 @@ def test_every_inventory_vm_is_placed_once_or_unplaced_with_a_reason() -> None:
 
 def test_dedicated_baseline_pays_licence_minimums_and_no_hypervisor() -> None:
     """A 2-vCPU Windows VM on its own 8-core server pays 16 cores and no hypervisor licence."""
-    inv = inventory(*vms(1, licenses=("windows",)))
+    inv = inventory(*vms(1, licences=("windows",)))
     _, plan = run(inv, catalog(host(), licences=(WIN_STD, HYPERVISOR)), Policy(ha_host_failures=0))
     base = plan.dedicated
     assert base is not None
@@ -171,7 +171,7 @@ def test_isolating_a_cluster_scoped_licence_is_priced_against_licensing_the_clus
         update={"name": "Oracle", "family": "oracle", "tag": "oracle", "scope": "cluster",
                 "vms_per_grant": 0, "price": 1000.0}
     )  # fmt: skip
-    inv = inventory(*vms(20), *vms(1, prefix="ora", licenses=("oracle",)))
+    inv = inventory(*vms(20), *vms(1, prefix="ora", licences=("oracle",)))
     _, plan = run(inv, catalog(licences=(oracle,)), PURE)
     (note,) = [n for n in plan.notes if "isolating is" in n]
     assert "oracle island" in note and "isolating is cheaper" in note
@@ -260,7 +260,7 @@ def test_work_limit_sets_the_budget_whatever_the_time_limit() -> None:
 def test_a_capped_model_without_the_engine_is_not_reported_as_stopped_by_the_clock() -> None:
     """The exact cost model alone (one small partition, a model under max_count): the plan
     does not claim the time limit stopped its search."""
-    inv = inventory(*vms(6, vcpus=3, mem=4, licenses=("windows",)), *vms(5, prefix="lx"))
+    inv = inventory(*vms(6, vcpus=3, mem=4, licences=("windows",)), *vms(5, prefix="lx"))
     cat = catalog(
         host(max_count=4), host("h16", cores=16, mem=32, price=2500.0), licences=(WIN_STD,)
     )

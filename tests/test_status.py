@@ -150,7 +150,7 @@ def test_small_cost_plans_with_a_licence_mix_are_proven_and_truly_optimal(seed: 
             name=f"v{i}",
             vcpus=rng.choice([1, 2, 4, 6]),
             memory_gib=rng.choice([1, 4, 8]),
-            licenses=rng.choice(tags),
+            licences=rng.choice(tags),
         )
         for i in range(6)
     ]
@@ -181,7 +181,7 @@ def test_the_exact_cost_model_matches_brute_force_where_presolve_once_misled_it(
         ("vm07", 2, 8, ("windows",)),
         ("vm08", 8, 2, ()),
     ]
-    vms = [VM(name=n, vcpus=c, memory_gib=m, licenses=t) for n, c, m, t in rows]
+    vms = [VM(name=n, vcpus=c, memory_gib=m, licences=t) for n, c, m, t in rows]
     bundled = load_catalog()
     keep = {
         "2U 2S 2x24c 768G (R760-class)",

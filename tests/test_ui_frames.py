@@ -72,8 +72,8 @@ def test_a_real_placement_frame_filters_by_host() -> None:
 def test_the_vms_as_read_mark_inferred_licence_tags() -> None:
     """Each VM one row with its file row; tags inferred from the OS say so."""
     inv = inventory(
-        VM(name="a", vcpus=2, memory_gib=4, row=2, licenses=("windows",), licenses_inferred=True),
-        VM(name="b", vcpus=1, memory_gib=1, row=3, licenses=("rhel", "sql")),
+        VM(name="a", vcpus=2, memory_gib=4, row=2, licences=("windows",), licences_inferred=True),
+        VM(name="b", vcpus=1, memory_gib=1, row=3, licences=("rhel", "sql")),
     )
     frame = frames.vms_frame(inv)
     assert list(frame["row"]) == [2, 3]

@@ -121,7 +121,7 @@ def test_anti_affinity_zone_and_licence_violations_are_caught() -> None:
         VM(name="g1", vcpus=1, memory_gib=1, group="g"),
         VM(name="g2", vcpus=1, memory_gib=1, group="g"),
         VM(name="z", vcpus=1, memory_gib=1, zone="dmz"),
-        VM(name="w", vcpus=1, memory_gib=1, licenses=("windows",)),
+        VM(name="w", vcpus=1, memory_gib=1, licences=("windows",)),
     )
     problem, plan = _planned(*extra)
     by_name = {v.name: v for v in problem.vms}
@@ -153,7 +153,7 @@ def test_anti_affinity_zone_and_licence_violations_are_caught() -> None:
 def test_a_licence_covering_too_few_vms_is_caught() -> None:
     """A Standard grant covers 2 VMs: three Windows VMs on it are a violation."""
     problem, plan = run(
-        inventory(*vms(3, vcpus=1, mem=1, licenses=("windows",))),
+        inventory(*vms(3, vcpus=1, mem=1, licences=("windows",))),
         catalog(licences=(WIN_STD,)),
         PURE,
     )
@@ -170,3 +170,22 @@ def test_an_invented_vm_is_caught() -> None:
     problem, plan = _planned()
     ghost = plan.model_copy(update={"unplaced": (Unplaced(vm="ghost", reason="?"),)})
     assert any("ghost is not in the inventory" in e for e in verify(ghost, problem))
+
+
+def test_a_host_cost_the_cost_rule_does_not_give_is_caught() -> None:
+    """Each host is priced again from its model, licences and VMs: a host whose stated
+    hardware cost is off by 1 is reported, naming the host and the category."""
+    problem, plan = _planned()
+    a, b = plan.hosts
+    cost = a.cost.model_copy(update={"hardware": a.cost.hardware + 1.0})
+    cheap = a.model_copy(update={"cost": cost})
+    errors = verify(_with_hosts(plan, [cheap, b]), problem)
+    assert any(e.startswith(f"host {a.id}: hardware cost") for e in errors)
+
+
+def test_a_plan_total_that_is_not_its_hosts_sum_is_caught() -> None:
+    """The plan's cost must add up its hosts' costs, category by category."""
+    problem, plan = _planned()
+    energy = plan.cost.model_copy(update={"energy": plan.cost.energy * 0.5})
+    errors = verify(plan.model_copy(update={"cost": energy}), problem)
+    assert any("energy cost" in e and "hosts' sum" in e for e in errors)

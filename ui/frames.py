@@ -90,7 +90,7 @@ def vms_frame(inventory: Inventory) -> pd.DataFrame:
                 "cpu_util_pct": vm.cpu_util_pct,
                 "mem_util_pct": vm.mem_util_pct,
                 "os": vm.os,
-                "licences": ";".join(vm.licenses) + (" (inferred)" if vm.licenses_inferred else ""),
+                "licences": ";".join(vm.licences) + (" (inferred)" if vm.licences_inferred else ""),
                 "group": vm.group,
                 "zone": vm.zone,
                 "cluster": vm.cluster,

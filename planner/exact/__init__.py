@@ -7,7 +7,7 @@ cheap lower bound known for bin packing. ``improve`` runs, within one time budge
 
 1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
    column generation.
-2. *Column generation* (``master``, ``pricing``, ``enumerate``), in two slots: greedy
+2. *Column generation* (``master``, ``pricing``, ``kernels``), in two slots: greedy
    pricing, then exact pricing by branch and bound for the host count (DP and CP-SAT
    otherwise, and where branch and bound runs out of nodes); valid bounds every exact
    round; a partition whose incumbent meets its bound is done. Between the slots, for the
@@ -23,15 +23,18 @@ cheap lower bound known for bin packing. ``improve`` runs, within one time budge
    restricted master over the generated patterns, and for the host count on small
    partitions the CP-SAT assignment onto ``incumbent - 1`` hosts.
 
-Modules, by concern:
+Modules, in layers (each imports only those above it in this list; a test checks that
+no import cycle exists):
 
     classes       VM classes, patterns, pattern costs, licence tables, the shared state
-    master        LP master, column generation, bounds
+    kernels       Numba-compiled knapsacks: branch-and-bound pricing, enumeration, exact cover
     pricing       greedy / DP / CP-SAT pricing
-    enumerate     Numba-compiled knapsacks: branch-and-bound pricing, enumeration, exact cover
-    search        diving, restricted master, assignment
-    sequential    sequential value correction, repacking
     local_search  balanced fill, emptying hosts
+    master        LP master, column generation, bounds
+    sequential    sequential value correction, repacking
+    enumerate     the enumeration phase (drives the master through the shared state)
+    search        diving, restricted master, assignment
+    assign_cost   the exact CP-SAT cost model of small partitions (called by ``solve``)
 
 The model size depends on the number of distinct VM classes, not on the number of VMs. No
 CP-SAT or LP object leaves this package; all constraint arithmetic is in integers (costs are
@@ -68,7 +71,8 @@ from planner.exact.classes import (
     proven,
     set_cheap_bounds,
 )
-from planner.exact.enumerate import compile_kernels, enumerate_phase
+from planner.exact.enumerate import enumerate_phase
+from planner.exact.kernels import compile_kernels
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
 from planner.exact.search import (

@@ -3,8 +3,9 @@
 On a few dozen VMs the pattern LP's bound can sit far below the optimum (a host pays a
 licence per tag it carries: bin packing with setups), so the cost of a small plan is proved
 here directly. Each VM takes one host slot; each slot is of one model or unused; a slot pays
-its model's fixed cost, for each licence tag the cheapest licence for the tagged VMs it runs
-(a table per model and count), and the energy its load draws (linear, capped at full load).
+what ``costs.host_total`` charges a host, term by term: its model's fixed cost, for each
+licence tag the cheapest licence for the tagged VMs it runs (``costs.licence_cost``, a table
+per model and count), and the energy its load draws (linear, capped at full load).
 
 Every price is scaled to integers and rounded *down*, so the model's optimum is a valid lower
 bound on the true cost of every plan; the plan it returns is priced again by the one cost rule
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from planner.bounds import spare_candidates
-from planner.costs import licence_for_tag
+from planner.costs import host_total, licence_cost
 from planner.exact.classes import reproducible_solver
 from planner.models import Problem
 from planner.packing import HostBin, Packing
@@ -102,7 +103,7 @@ def _add_spares(
         if cap_count is not None:
             m.add(sum(z[j, t] for j in range(n) if (j, t) in z) + k <= cap_count).only_enforce_if(v)
     terms: list[cp_model.LinearExprT] = [
-        k * math.floor(hts[t].fixed_cost * SCALE) * v for t, v in s.items()
+        k * math.floor(host_total(hts[t]) * SCALE) * v for t, v in s.items()
     ]
     for tag, per_slot in sorted(counts.items()):
         most = max(most_here for _, most_here in per_slot)
@@ -180,14 +181,14 @@ def _partition(
         if key not in tables or len(tables[key]) <= most:
             row = [0]
             for k in range(1, most + 1):
-                use = licence_for_tag(tag, hts[t].model, k, problem.catalog.licences, years)
-                row.append(math.floor((use.cost if use else 0.0) * SCALE))
+                cost = licence_cost(tag, hts[t].model, k, problem.catalog.licences, years)
+                row.append(math.floor(cost * SCALE))
             tables[key] = row
         return tables[key][: most + 1]
 
     for j in range(n):
         on = list(range(j, n))
-        cost_terms += [math.floor(hts[t].fixed_cost * SCALE) * z[j, t] for t in types]
+        cost_terms += [math.floor(host_total(hts[t]) * SCALE) * z[j, t] for t in types]
         tags = sorted({tag for a in on for tag in problem.vms[vms[a]].tags})
         for tag in tags:
             tagged = [a for a in on if tag in problem.vms[vms[a]].tags]

@@ -17,27 +17,25 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from planner.bounds import Bounds, lower_bounds
-from planner.costs import licence_for_tag
+from planner.costs import host_total, licence_cost
 from planner.models import Problem
-from planner.packing import HostBin, Packing, packing_objective
-from planner.tolerances import BOUND_REL_TOL
-
-if TYPE_CHECKING:
-    from planner.exact.master import Master
+from planner.packing import HostBin, Packing, packing_objective, undominated, vm_classes
+from planner.tolerances import IMPROVEMENT_TOL, INTEGRAL_TOL, meets_bound
 
 __all__ = [
     "CAPPED",
     "COST_SCALE",
-    "EPS",
     "LP_ENTRY_WORK",
     "LP_READ_WORK",
     "UNITS_PER_S",
+    "LPMaster",
+    "LPSolution",
     "Pattern",
     "PatternKey",
     "Progress",
@@ -62,21 +60,19 @@ __all__ = [
     "run_cp_sat",
     "set_cheap_bounds",
     "to_packing",
-    "tolerance",
     "types_of",
 ]
 
 UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
 CAPPED = 1e18  # the work clock's reading once the wall-clock safety cap has passed
 UNITS_PER_DT = 1_500_000  # work units per unit of CP-SAT deterministic time (measured)
+MIN_CP_SAT_S = 1e-3  # the least time limit (deterministic and wall) a CP-SAT call is given
 # Work of the LP (units), measured on GLOP: per solve, per simplex iteration and row, and per
 # coefficient entered.
 LP_SOLVE_WORK = 60.0
 LP_ITERATION_WORK = 0.1
 LP_ENTRY_WORK = 3.0
 LP_READ_WORK = 0.5  # per column whose value is read back
-
-EPS = 1e-9
 
 
 COST_SCALE = 100  # cents: CP-SAT needs integer costs
@@ -114,6 +110,18 @@ class Pattern:
 
 Progress = Callable[[str, float | None, float | None], None]
 
+LPSolution = tuple[float, list[float], dict[int, float], list[float]]
+
+
+class LPMaster(Protocol):
+    """The LP relaxation the state keeps (``master.Master``): what the phases ask of it."""
+
+    def add(self, p: Pattern) -> None:
+        """Add a pattern's column."""
+
+    def solve(self) -> LPSolution | None:
+        """(value, cover duals, max_count duals by type, primal values), or None."""
+
 
 @dataclass
 class State:
@@ -127,7 +135,7 @@ class State:
     patterns: list[Pattern] = field(default_factory=list)
     seen: set[PatternKey] = field(default_factory=set)
     licence_tables: dict[tuple[int, str], list[float]] = field(default_factory=dict)
-    lp: Master | None = None
+    lp: LPMaster | None = None
     # Best incumbent, per partition: its bins and objective value.
     bins: dict[int, list[HostBin]] = field(default_factory=dict)
     value: dict[int, float] = field(default_factory=dict)
@@ -181,12 +189,12 @@ class State:
 
     def rounded(self, bound: float) -> float:
         """A bound on an objective value: integer for the host count."""
-        return math.ceil(bound - 1e-6) if self.by_hosts else bound
+        return math.ceil(bound - INTEGRAL_TOL) if self.by_hosts else bound
 
     def done(self, p_index: int) -> bool:
         """The partition's incumbent meets its bound (only meaningful when separable)."""
         b = self.rounded(self.bound.get(p_index, 0.0))
-        return self.value[p_index] <= b + tolerance(b)
+        return meets_bound(self.value[p_index], b)
 
     def total_bound(self) -> float:
         if self.separable:
@@ -203,7 +211,7 @@ class State:
 
 def proven(state: State) -> bool:
     bound = state.total_bound()
-    return state.total_value() <= bound + tolerance(bound)
+    return meets_bound(state.total_value(), bound)
 
 
 def lp_work(solver: pywraplp.Solver, rows: int) -> float:
@@ -241,16 +249,12 @@ def run_cp_sat(
     the engine's safety cap. The deterministic time spent is counted as work.
     """
     solver = reproducible_solver(
-        max(1e-3, work / UNITS_PER_DT), state.seed, max(1e-3, state.wall_left())
+        max(MIN_CP_SAT_S, work / UNITS_PER_DT), state.seed, max(MIN_CP_SAT_S, state.wall_left())
     )
     status = solver.solve(model, callback)
     state.spend(solver.deterministic_time * UNITS_PER_DT)
     state.clock()  # notes a stop on the safety cap
     return solver, status
-
-
-def tolerance(bound: float) -> float:
-    return BOUND_REL_TOL * max(1.0, abs(bound))
 
 
 def objective_of(problem: Problem, packing: Sequence[HostBin]) -> float:
@@ -274,27 +278,15 @@ def set_cheap_bounds(state: State, b: Bounds | None = None) -> None:
 
 def build_classes(problem: Problem) -> tuple[list[VMClass], dict[int, list[int]]]:
     by_cost = problem.policy.objective == "cost"
-    groups: dict[tuple[int, int, int, str, tuple[int, ...], tuple[str, ...]], list[int]] = (
-        defaultdict(list)
-    )
-    for p_index, part in enumerate(problem.partitions):
-        for pos in part.vms:
-            v = problem.vms[pos]
-            key = (
-                p_index,
-                v.cpu_m,
-                v.mem_mib,
-                v.group,
-                v.fits,
-                v.tags if by_cost else (),
-            )
-            groups[key].append(pos)
     classes: list[VMClass] = []
     by_partition: dict[int, list[int]] = defaultdict(list)
-    for (p_index, cpu, mem, group, fits, tags), members in groups.items():
-        load = min(problem.vms[i].load_m for i in members) if by_cost else 0
-        by_partition[p_index].append(len(classes))
-        classes.append(VMClass(p_index, cpu, mem, group, fits, tags, load, tuple(members)))
+    for p_index, part in enumerate(problem.partitions):
+        # Licence tags only matter to the cost: for the host count they would split classes.
+        for key, members in vm_classes(problem, part.vms, with_tags=by_cost).items():
+            cpu, mem, group, fits, tags = key
+            load = min(problem.vms[i].load_m for i in members) if by_cost else 0
+            by_partition[p_index].append(len(classes))
+            classes.append(VMClass(p_index, cpu, mem, group, fits, tags, load, tuple(members)))
     return classes, dict(by_partition)
 
 
@@ -309,17 +301,15 @@ def licence_table(state: State, t: int, tag: str, n_max: int) -> list[float]:
     if table is None or len(table) <= n_max:
         model = state.problem.host_types[t].model
         years = state.problem.policy.horizon_years
-        table = [0.0]
-        for n in range(1, n_max + 1):
-            use = licence_for_tag(tag, model, n, state.problem.catalog.licences, years)
-            table.append(use.cost if use else 0.0)
+        licences = state.problem.catalog.licences
+        table = [0.0] + [licence_cost(tag, model, n, licences, years) for n in range(1, n_max + 1)]
         state.licence_tables[key] = table
     return table
 
 
 def host_fixed_cost(state: State, t: int) -> float:
     """Cost of a host of type t whatever it runs (1 for the host count)."""
-    return 1.0 if state.by_hosts else state.problem.host_types[t].fixed_cost
+    return 1.0 if state.by_hosts else host_total(state.problem.host_types[t])
 
 
 def pattern_cost(state: State, t: int, counts: dict[int, int]) -> float:
@@ -334,8 +324,7 @@ def pattern_cost(state: State, t: int, counts: dict[int, int]) -> float:
         for tag in c.tags:
             tags[tag] += k
     lic = sum(licence_table(state, t, tag, n)[n] for tag, n in tags.items())
-    energy = ht.energy_per_util_cost * min(1.0, load / (1000.0 * ht.model.cores))
-    return ht.fixed_cost + lic + energy
+    return host_total(ht, lic, load)
 
 
 def make_pattern(state: State, partition: int, t: int, counts: dict[int, int]) -> Pattern:
@@ -374,40 +363,14 @@ def fits(state: State, t: int, counts: dict[int, int]) -> bool:
 def types_of(state: State, p_index: int) -> list[int]:
     """Host types worth pricing for a partition: those no other type dominates.
 
-    Type u dominates t when it holds at least as much in every dimension, can run every VM t
-    can, has no ``max_count`` cap, and costs no more (any host: the ``hosts`` objective).
-    Replacing t by u in any plan keeps it feasible and no worse, so t's columns never help.
+    A dominated type (``packing.dominates``) can be replaced by another in any plan, which
+    stays feasible and no worse, so its columns never help.
     """
     types = sorted({t for ci in state.by_partition[p_index] for t in state.classes[ci].fits})
-    hts = state.problem.host_types
-    by_count = state.by_hosts
     runs = {
         t: {ci for ci in state.by_partition[p_index] if t in state.classes[ci].fits} for t in types
     }
-
-    def dominates(u: int, t: int) -> bool:
-        a, b = hts[u], hts[t]
-        return (
-            a.model.max_count is None
-            and a.cpu_cap_m >= b.cpu_cap_m
-            and a.mem_cap_mib >= b.mem_cap_mib
-            and a.vm_cap >= b.vm_cap
-            and runs[u] >= runs[t]
-            and (
-                by_count
-                or (
-                    a.fixed_cost + 1e-9 < b.fixed_cost
-                    and a.model.cores <= b.model.cores  # per-core licences cost no more
-                    and a.model.sockets <= b.model.sockets
-                    and a.energy_per_util_cost / a.model.cores
-                    <= b.energy_per_util_cost / b.model.cores
-                )
-            )
-            and (a.cpu_cap_m, a.mem_cap_mib, -a.fixed_cost, -u)
-            > (b.cpu_cap_m, b.mem_cap_mib, -b.fixed_cost, -t)
-        )
-
-    return [t for t in types if not any(dominates(u, t) for u in types if u != t)]
+    return undominated(state.problem, types, runs, state.by_hosts)
 
 
 def max_hosts(state: State, p_index: int, t: int) -> int:
@@ -431,14 +394,14 @@ def accept(state: State, packing: Packing) -> None:
     if state.separable:
         for p_index, bins in by_part.items():
             value = objective_of(problem, bins)
-            if value < state.value[p_index] - 1e-9 * max(1.0, value):
+            if value < state.value[p_index] - IMPROVEMENT_TOL * max(1.0, value):
                 state.bins[p_index], state.value[p_index] = bins, value
         return
     # Coupled partitions: replace only the partitions the packing covers, if the whole improves.
     merged = {p: list(state.bins[p]) for p in state.bins}
     merged.update(by_part)
     all_bins = [b for p in sorted(merged) for b in merged[p]]
-    if objective_of(problem, all_bins) < state.total_value() - 1e-9:
+    if objective_of(problem, all_bins) < state.total_value() - IMPROVEMENT_TOL:
         for p_index, bins in merged.items():
             state.bins[p_index] = bins
             state.value[p_index] = objective_of(problem, bins)

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from ortools.linear_solver import pywraplp
 
 from planner.exact.classes import (
-    EPS,
     LP_ENTRY_WORK,
     LP_READ_WORK,
+    LPSolution,
     Pattern,
     PatternKey,
     State,
@@ -30,8 +30,9 @@ from planner.exact.classes import (
     proven,
     types_of,
 )
-from planner.exact.enumerate import applies, bb_columns
+from planner.exact.kernels import applies, bb_columns
 from planner.exact.pricing import dp_columns, exact_columns, greedy_columns
+from planner.tolerances import DUAL_EPS, REDUCED_COST_TOL
 
 __all__ = ["Master", "column_generation", "exchanges", "update_bounds"]
 
@@ -77,7 +78,7 @@ class Master:
         self.solver.Objective().SetCoefficient(x, p.cost)
         self.xs.append(x)
 
-    def solve(self) -> tuple[float, list[float], dict[int, float], list[float]] | None:
+    def solve(self) -> LPSolution | None:
         """(value, cover duals, max_count duals by type, primal values) or None."""
         self.solver.Objective().SetMinimization()
         status = self.solver.Solve()
@@ -163,7 +164,9 @@ def column_generation(state: State, cg_until: float) -> tuple[bool, int]:
                     cols, values[p_index, t], exact = [], math.inf, False
                 for col in cols:
                     added += state.add(col)
-                if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (1 + 1e-9):
+                if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (
+                    1 + REDUCED_COST_TOL
+                ):
                     continue
                 remaining = state.left(cg_until)
                 if remaining <= 0:
@@ -198,7 +201,7 @@ def update_bounds(
     problem = state.problem
     hts = problem.host_types
 
-    def farley(parts: Iterable[int], with_caps: bool) -> float:
+    def dual_objective(parts: Iterable[int], with_caps: bool) -> float:
         dual_obj = sum(
             duals[ci] * state.classes[ci].count for p in parts for ci in state.by_partition[p]
         )
@@ -206,12 +209,16 @@ def update_bounds(
             dual_obj += sum(
                 mu[t.index] * (t.model.max_count or 0) for t in hts if t.model.max_count is not None
             )
+        return dual_obj
+
+    def farley(parts: Iterable[int], with_caps: bool) -> float:
+        dual_obj = dual_objective(parts, with_caps)
         theta = math.inf
         for (p, t), v in values.items():
             if p not in parts:
                 continue
             gain = v + (mu[t] if with_caps else 0.0)
-            if gain > EPS:
+            if gain > DUAL_EPS:
                 theta = min(theta, host_fixed_cost(state, t) / gain)
         if not state.by_hosts:
             theta = min(theta, 1.0)  # scaling up is only valid when every column costs the same
@@ -220,14 +227,7 @@ def update_bounds(
         return theta * dual_obj
 
     def lagrange(parts: Iterable[int], with_caps: bool) -> float:
-        dual_obj = sum(
-            duals[ci] * state.classes[ci].count for p in parts for ci in state.by_partition[p]
-        )
-        if with_caps:
-            dual_obj += sum(
-                mu[t.index] * (t.model.max_count or 0) for t in hts if t.model.max_count is not None
-            )
-        total = dual_obj
+        total = dual_objective(parts, with_caps)
         for (p, t), v in values.items():
             if p not in parts:
                 continue

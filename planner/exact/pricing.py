@@ -16,7 +16,6 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from planner.exact.classes import (
-    EPS,
     Pattern,
     PatternKey,
     State,
@@ -27,6 +26,7 @@ from planner.exact.classes import (
     make_pattern,
     run_cp_sat,
 )
+from planner.tolerances import DUAL_EPS, PRICING_REL_TOL, REDUCED_COST_TOL, SCORE_EPS
 
 __all__ = ["add_capacity", "dp_columns", "exact_columns", "fill", "greedy_columns"]
 
@@ -86,7 +86,9 @@ def greedy_columns(
             continue
         col = make_pattern(state, p_index, t, counts)
         rc = col.cost - sum(duals[ci] * k for ci, k in col.counts) - mu
-        if rc < -1e-9 * max(1.0, col.cost) and (avail is not None or col.key() not in state.seen):
+        if rc < -REDUCED_COST_TOL * max(1.0, col.cost) and (
+            avail is not None or col.key() not in state.seen
+        ):
             found[col.key()] = (rc, col)
     best = sorted(found.values(), key=lambda rc_col: (rc_col[0], rc_col[1].counts))
     return [col for _, col in best[:COLUMNS_PER_ROUND]]
@@ -198,7 +200,7 @@ def _dp_knapsack(
                 taken.append((0, np.zeros((0, 0), dtype=bool)))
                 continue
             cand = dp[: n1 + 1 - w1, : n2 + 1 - w2] + duals[ci] * k
-            better = cand > dp[w1:, w2:] + 1e-12
+            better = cand > dp[w1:, w2:] + SCORE_EPS
             np.maximum(dp[w1:, w2:], cand, out=dp[w1:, w2:])
             taken.append((1, better))
             continue
@@ -209,7 +211,7 @@ def _dp_knapsack(
             if w1 > n1 or w2 > n2:
                 continue
             cand = base[: n1 + 1 - w1, : n2 + 1 - w2] + duals[ci] * k
-            better = cand > dp[w1:, w2:] + 1e-12
+            better = cand > dp[w1:, w2:] + SCORE_EPS
             np.copyto(dp[w1:, w2:], cand, where=better)
             choice[w1:, w2:][better] = o
         taken.append((-1, choice))
@@ -278,7 +280,7 @@ def dp_columns(
     if counts and fits(state, t, counts):
         col = make_pattern(state, p_index, t, counts)
         rc = col.cost - sum(duals[ci] * k for ci, k in col.counts) - mu
-        if rc < -1e-9 * max(1.0, col.cost):
+        if rc < -REDUCED_COST_TOL * max(1.0, col.cost):
             cols.append(col)
     # Exact only when no rule the grid ignores can bind (costs, the VM count).
     slots = sum(k for step in steps for _, k in step.options[:1])
@@ -319,8 +321,10 @@ def exact_columns(
     ht = problem.host_types[t]
     # VMs of zero dual only add cost (licence and energy costs grow with the VM count).
     items = [ci for ci in state.by_partition[p_index] if t in state.classes[ci].fits]
-    items = [ci for ci in items if duals[ci] > EPS]
-    threshold = host_fixed_cost(state, t) - mu + 1e-6 * max(1.0, abs(host_fixed_cost(state, t)))
+    items = [ci for ci in items if duals[ci] > DUAL_EPS]
+    threshold = (
+        host_fixed_cost(state, t) - mu + PRICING_REL_TOL * max(1.0, abs(host_fixed_cost(state, t)))
+    )
     if not items:
         return [], 0.0, True
     scale = PRICE_SCALE / max(duals[ci] for ci in items)
@@ -351,7 +355,7 @@ def exact_columns(
     for found in reversed(collector.found[-8:]):
         col = make_pattern(state, p_index, t, found)
         rc = col.cost - sum(duals[ci] * k for ci, k in col.counts) - mu
-        if col.counts and rc < -1e-9 * max(1.0, col.cost):
+        if col.counts and rc < -REDUCED_COST_TOL * max(1.0, col.cost):
             cols.append(col)
     return cols, bound, status == cp_model.OPTIMAL
 
@@ -427,6 +431,6 @@ def _priceable(
         ci
         for ci in state.by_partition[p_index]
         if t in state.classes[ci].fits
-        and duals[ci] > EPS
+        and duals[ci] > DUAL_EPS
         and (avail is None or avail.get(ci, 0) > 0)
     ]

@@ -32,11 +32,12 @@ from planner.exact.classes import (
     to_packing,
     types_of,
 )
-from planner.exact.enumerate import applies, bb_columns
+from planner.exact.kernels import applies, bb_columns
 from planner.exact.master import Master, exchanges
 from planner.exact.pricing import add_capacity, greedy_columns
 from planner.exact.sequential import complete
 from planner.packing import HostBin, Packing
+from planner.tolerances import IMPROVEMENT_TOL, INTEGRAL_TOL, REDUCED_COST_TOL
 
 __all__ = ["ASSIGN_MAX_VMS", "DIVE_BACKTRACKS", "assignment_phase", "dive", "restricted_master"]
 
@@ -123,8 +124,12 @@ def dive(
                 accept(state, finished)
                 if all(state.done(p) for p in parts):
                     return finished
-        future = math.ceil(z - 1e-6) if state.by_hosts else z
-        if spent + future >= target - 1e-9 * max(1.0, target) and steps and backtracks > 0:
+        future = math.ceil(z - INTEGRAL_TOL) if state.by_hosts else z
+        if (
+            spent + future >= target - IMPROVEMENT_TOL * max(1.0, target)
+            and steps
+            and backtracks > 0
+        ):
             backtracks -= 1
             _, banned = steps.pop()
             lp.xs[banned].SetUb(0.0)
@@ -194,7 +199,7 @@ def _dive_step(
                     if t in caps and caps[t] <= 0:
                         continue
                     cols, value, _ = bb_columns(state, p_index, t, duals, residual, DIVE_BB_NODES)
-                    if value + mu[t] <= 1.0 + 1e-9:
+                    if value + mu[t] <= 1.0 + REDUCED_COST_TOL:
                         continue
                     for col in cols:
                         state.add(col)
@@ -204,10 +209,10 @@ def _dive_step(
         if not added:
             break
     order = sorted(
-        (j for j, v in enumerate(values) if v > 1e-6),
+        (j for j, v in enumerate(values) if v > INTEGRAL_TOL),
         key=lambda j: (-values[j], lp.patterns[j].key()),
     )
-    if rng is not None and order and values[order[0]] < 1 - 1e-6:
+    if rng is not None and order and values[order[0]] < 1 - INTEGRAL_TOL:
         weights = [values[j] ** 2 for j in order]
         order = [rng.choices(order, weights)[0]]
     left = dict(residual)
@@ -218,7 +223,7 @@ def _dive_step(
     out: list[Pattern] = []
     last = -1
     for j in order:
-        n = math.floor(values[j] + 1e-6) if out or values[j] >= 1 - 1e-6 else 1
+        n = math.floor(values[j] + INTEGRAL_TOL) if out or values[j] >= 1 - INTEGRAL_TOL else 1
         if n <= 0:
             break
         for _ in range(n):
@@ -294,9 +299,9 @@ def restricted_master(state: State, until: float, by_class: dict[int, int]) -> N
         if state.separable:
             for p_index in parts:
                 in_part = [x for x, p in zip(xs, patterns, strict=True) if p.partition == p_index]
-                m.add(sum(in_part) >= math.ceil(state.bound.get(p_index, 0.0) - 1e-6))
+                m.add(sum(in_part) >= math.ceil(state.bound.get(p_index, 0.0) - INTEGRAL_TOL))
         else:
-            m.add(sum(xs) >= math.ceil(state.joint_bound - 1e-6))
+            m.add(sum(xs) >= math.ceil(state.joint_bound - INTEGRAL_TOL))
         m.minimize(sum(xs))
     else:
         costs = [round(p.cost * COST_SCALE) for p in patterns]

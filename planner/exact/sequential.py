@@ -2,7 +2,7 @@
 learnt over repeated passes (Mukhacheva et al., 2000; Belov and Scheithauer, 2007).
 
 One pass fills a host with the VMs of highest total value that fit (branch and bound over
-the classes, ``enumerate.best_pattern``), then the next host with what is left, until every
+the classes, ``kernels.best_pattern``), then the next host with what is left, until every
 VM is placed. After a pass, each VM's value moves towards its share of the hosts it sat on:
 its size divided by how full its host was. VMs that ended on badly filled hosts, typically
 the last ones, where what is left fits poorly together, are worth more in the next pass and
@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from planner.exact.classes import Pattern, State, accept, make_pattern, to_packing, types_of
-from planner.exact.enumerate import arrays, best_pattern
+from planner.exact.kernels import arrays, best_pattern
+from planner.tolerances import SCORE_EPS
 
 __all__ = ["complete", "value_correction"]
 
@@ -186,7 +187,7 @@ def _repack(
             break
         if len(new) < len(old):
             since = 0
-        if len(new) < len(old) or (len(new) == len(old) and spread(new) > spread(old) + 1e-12):
+        if len(new) < len(old) or (len(new) == len(old) and spread(new) > spread(old) + SCORE_EPS):
             keep = set(pick)
             hosts = [k for i, k in enumerate(hosts) if i not in keep] + new
     return hosts

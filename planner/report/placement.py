@@ -41,7 +41,7 @@ def placement_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
                 "memory_gib": vm.memory_gib,
                 "cpu_demand_vcpu": milli_to_vcpu(s.cpu_m) if s else None,
                 "memory_demand_gib": round(mib_to_gib(s.mem_mib), 3) if s else None,
-                "licenses": ";".join(s.tags if s else vm.licenses),
+                "licenses": ";".join(s.tags if s else vm.licences),
                 "group": vm.group,
                 "zone": vm.zone,
                 "cluster": vm.cluster,

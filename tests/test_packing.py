@@ -1,0 +1,89 @@
+"""The rules both engines share: VM classes and host-type dominance."""
+
+from __future__ import annotations
+
+from planner.models import VM, HostModel, Policy
+from planner.packing import dominates, undominated, vm_classes
+from planner.sizing import build_problem
+from tests.conftest import PURE, WIN_STD, catalog, host, inventory, vms
+
+
+def test_vm_classes_group_identical_vms_in_order_of_their_first_member() -> None:
+    """Same size, group, models and tags make one class; members keep their order, and the
+    classes come in the order of their first member."""
+    problem = build_problem(
+        inventory(
+            VM(name="a0", vcpus=2, memory_gib=2),
+            VM(name="b0", vcpus=4, memory_gib=2),
+            VM(name="a1", vcpus=2, memory_gib=2),
+            VM(name="g0", vcpus=2, memory_gib=2, group="g"),
+            VM(name="w0", vcpus=2, memory_gib=2, licences=("windows",)),
+            VM(name="b1", vcpus=4, memory_gib=2),
+        ),
+        catalog(licences=(WIN_STD,)),
+        PURE,
+    )
+    names = [
+        [problem.vms[i].name for i in members]
+        for members in vm_classes(problem, range(len(problem.vms))).values()
+    ]
+    assert names == [["a0", "a1"], ["b0", "b1"], ["g0"], ["w0"]]
+
+
+def test_vm_classes_without_tags_join_vms_that_differ_only_in_licences() -> None:
+    """For the host count licence tags do not matter: a Windows VM joins its size's class."""
+    problem = build_problem(
+        inventory(*vms(2), *vms(1, prefix="w", licences=("windows",))),
+        catalog(licences=(WIN_STD,)),
+        PURE,
+    )
+    positions = range(len(problem.vms))
+    assert len(vm_classes(problem, positions)) == 2
+    ((key, members),) = vm_classes(problem, positions, with_tags=False).items()
+    assert key[4] == () and len(members) == 3
+
+
+def _types(*hosts: HostModel, policy: Policy = PURE) -> list[int]:
+    """The undominated host types of a catalog of ``hosts``, for one small VM that every model
+    runs."""
+    problem = build_problem(inventory(*vms(1, vcpus=1, mem=1)), catalog(*hosts), policy)
+    types = list(range(len(problem.host_types)))
+    runs = {t: {0} for t in types}
+    return undominated(problem, types, runs, policy.objective == "hosts")
+
+
+def test_a_bigger_uncapped_model_dominates_for_the_host_count() -> None:
+    """For the host count a model at least as large in every dimension replaces a smaller
+    one, however much it costs; a cap (``max_count``) takes that right away."""
+    small, big = host("small", cores=8, mem=16), host("big", cores=16, mem=64, price=9000.0)
+    assert _types(small, big) == [1]
+    assert _types(small, host("big", cores=16, mem=64, max_count=3)) == [0, 1]
+
+
+def test_for_the_cost_only_a_cheaper_model_dominates() -> None:
+    """For the cost a larger model replaces a smaller one only when it also costs less, has
+    no more cores (per-core licences) and draws no more energy per core."""
+    cost = PURE.model_copy(update={"objective": "cost"})
+    small, big = host("small", cores=8, mem=16), host("big", cores=8, mem=64, price=500.0)
+    assert _types(small, big, policy=cost) == [1]
+    dear = host("big", cores=8, mem=64, price=5000.0)
+    assert _types(small, dear, policy=cost) == [0, 1]
+    more_cores = host("big", cores=16, mem=64, price=500.0)
+    assert _types(small, more_cores, policy=cost) == [0, 1]
+
+
+def test_of_equal_models_exactly_one_is_kept() -> None:
+    """Two models equal in capacity and cost dominate each other: the first listed stays."""
+    assert _types(host("one"), host("two")) == [0]
+
+
+def test_a_model_that_cannot_run_a_vm_the_other_runs_does_not_dominate() -> None:
+    """Dominance needs the larger model to run every VM the smaller one runs."""
+    problem = build_problem(
+        inventory(*vms(1, vcpus=1, mem=1)),
+        catalog(host("small"), host("big", cores=16, mem=64)),
+        PURE,
+    )
+    small, big = problem.host_types
+    assert dominates(big, small, {0: {0}, 1: {0}}, by_count=True)
+    assert not dominates(big, small, {0: {0, 1}, 1: {0}}, by_count=True)
