@@ -31,6 +31,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from planner.bounds import l2_bound
 from planner.models import (
@@ -49,6 +50,7 @@ from planner.models import (
 __all__ = [
     "MAX_RESOLVES",
     "OVERCOMMIT_STEP",
+    "RuleOptions",
     "capacity_hosts",
     "explain_plan",
     "partition_reasons",
@@ -61,6 +63,14 @@ MIN_SECONDS = 1.0  # the least time limit a re-plan gets (or the plan's own, if 
 
 RuleProgress = Callable[[int, int], None]
 Replan = Callable[[Inventory, Catalog, Policy, SolverParams], tuple[Problem, Plan]]  # pipeline.run
+
+
+class RuleOptions(TypedDict, total=False):
+    """How ``price_rules`` may re-plan: its optional arguments, passed on by ``explain_plan``."""
+
+    budget_s: float | None
+    max_resolves: int
+    progress: RuleProgress | None
 
 
 # --------------------------------------------------------------------------- per partition
@@ -408,11 +418,10 @@ def explain_plan(
     plan: Plan,
     replan: Replan,
     params: SolverParams | None = None,
-    budget_s: float | None = None,
-    max_resolves: int = MAX_RESOLVES,
-    progress: RuleProgress | None = None,
+    **options: Unpack[RuleOptions],
 ) -> Plan:
-    """``plan`` with its explanation's ``rules`` filled by ``price_rules``."""
-    rules, notes = price_rules(problem, plan, replan, params, budget_s, max_resolves, progress)
+    """``plan`` with its explanation's ``rules`` filled by ``price_rules`` (``options``: its
+    optional arguments)."""
+    rules, notes = price_rules(problem, plan, replan, params, **options)
     explanation = plan.explanation.model_copy(update={"rules": rules, "notes": notes})
     return plan.model_copy(update={"explanation": explanation})

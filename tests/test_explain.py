@@ -89,7 +89,7 @@ def _without(
     if rule.kind == "licence island":  # every VM of cluster a / int needs the licence
         host_scoped = tuple(lic.model_copy(update={"scope": "host"}) for lic in cat.licences)
         tagged = relabel(
-            lambda vm: {"licenses": ("oracle",)} if (vm.cluster, vm.zone) == ("a", "int") else {}
+            lambda vm: {"licences": ("oracle",)} if (vm.cluster, vm.zone) == ("a", "int") else {}
         )
         return tagged, cat.model_copy(update={"licences": host_scoped}), pol
     if rule.kind == "utilisation ceiling":

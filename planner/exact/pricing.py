@@ -143,15 +143,13 @@ class _Step:
     options: tuple[tuple[int, int], ...]
 
 
-def _dp_steps(state: State, items: list[int], t: int, avail: dict[int, int] | None) -> list[_Step]:
+def _dp_steps(state: State, items: list[int], t: int) -> list[_Step]:
     """Knapsack steps: counts split in binary pieces; an anti-affinity group is one step."""
     cls = state.classes
     steps: list[_Step] = []
     by_group: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for ci in items:
         n = fit_count(state, ci, t)
-        if avail is not None:
-            n = min(n, avail.get(ci, 0))
         if n <= 0:
             continue
         if cls[ci].group:
@@ -256,7 +254,6 @@ def dp_columns(
     t: int,
     duals: list[float],
     mu: float,
-    avail: dict[int, int] | None = None,
 ) -> tuple[list[Pattern], float, bool]:
     """Pricing by dynamic programming over a (coarse) capacity grid.
 
@@ -264,10 +261,10 @@ def dp_columns(
     bound on the pricing value (from the rounded-down grid, variable costs left out: a
     relaxation), and whether the grid is exact (then the bound is the exact value).
     """
-    items = _priceable(state, p_index, t, duals, avail)
+    items = _priceable(state, p_index, t, duals, None)
     if not items:
         return [], 0.0, True
-    steps = _dp_steps(state, items, t, avail)
+    steps = _dp_steps(state, items, t)
     grid, exact = _dp_grid(state, items, t, len(steps))
     ht = state.problem.host_types[t]
     cells = (ht.cpu_cap_m // grid[0] + 1) * (ht.mem_cap_mib // grid[1] + 1)
