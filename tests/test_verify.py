@@ -3,7 +3,8 @@ within the rules."""
 
 from __future__ import annotations
 
-from planner.models import VM, LicenceUse, Plan, Problem, Unplaced
+from planner.costs import host_cost
+from planner.models import VM, CostBreakdown, LicenceUse, Plan, Problem, Unplaced
 from planner.pipeline import run
 from planner.verify import verify
 from tests.conftest import PURE, WIN_STD, catalog, host, inventory, vms
@@ -18,11 +19,15 @@ def _with_hosts(plan: Plan, hosts: list[object]) -> Plan:
 
 
 def _moved(plan: Plan, problem: Problem, vm: str, to: int) -> Plan:
-    """``plan`` with ``vm`` moved to host ``to``, every host's usage restated to match."""
+    """``plan`` with ``vm`` moved to host ``to``, every host's usage and cost (and the plan's
+    total) restated to match."""
     by_name = {v.name: v for v in problem.vms}
     hosts = []
     for i, h in enumerate(plan.hosts):
         names = tuple(n for n in h.vms if n != vm) + ((vm,) if i == to else ())
+        model = problem.host_types[h.type_index].model
+        load = sum(by_name[n].load_m for n in names) / (1000.0 * model.cores)
+        workloads = [problem.inventory.vms[by_name[n].index] for n in names]
         hosts.append(
             h.model_copy(
                 update={
@@ -30,10 +35,12 @@ def _moved(plan: Plan, problem: Problem, vm: str, to: int) -> Plan:
                     "cpu_used_m": sum(by_name[n].cpu_m for n in names),
                     "mem_used_mib": sum(by_name[n].mem_mib for n in names),
                     "vm_count": len(names),
+                    "cost": host_cost(model, h.licences, load, problem.policy, workloads),
                 }
             )
         )
-    return _with_hosts(plan, hosts)
+    total = sum((h.cost for h in hosts), CostBreakdown())
+    return _with_hosts(plan, hosts).model_copy(update={"cost": total})
 
 
 def test_a_plan_rearranged_within_the_rules_passes() -> None:
