@@ -33,6 +33,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from planner.errors import InputError, InputIssue
+from planner.limits import Limits
 from planner.models import Catalog, HostModel, HypervisorProfile, Licence
 from planner.sheets import Row, Source, cell_text, overflow_issue, read_sheet
 
@@ -174,43 +175,54 @@ def find_profile(profiles: Mapping[str, HypervisorProfile], name: str) -> Hyperv
 # --------------------------------------------------------------------------- public API
 
 
-def load_hosts(path: Source, name: str | None = None) -> tuple[HostModel, ...]:
+def load_hosts(
+    path: Source, name: str | None = None, limits: Limits | None = None
+) -> tuple[HostModel, ...]:
     """Read a host catalog (server models) from a CSV/XLSX path or its bytes.
 
     Only ``model, sockets, cores_per_socket, memory_gib`` are required; an empty ``price``
     or ``watts_*`` cell is estimated by ``HostModel`` (and listed in its ``estimated``).
     ``name`` is the file name shown in errors (default: the path's name, or ``hosts.csv``).
+    ``limits`` bound what is read, as for an inventory (default: ``Limits()``).
 
     Raises:
         InputError: every problem of the file, each with row, column, value and rule.
     """
-    return _raise_on_issues(_load_hosts(path, name))
+    return _raise_on_issues(_load_hosts(path, name, limits))
 
 
-def load_licences(path: Source, name: str | None = None) -> tuple[Licence, ...]:
+def load_licences(
+    path: Source, name: str | None = None, limits: Limits | None = None
+) -> tuple[Licence, ...]:
     """Read licence rules from a CSV/XLSX path or its bytes (see ``load_hosts``).
 
     Raises:
         InputError: every problem of the file, each with row, column, value and rule.
     """
-    return _raise_on_issues(_load_licences(path, name))
+    return _raise_on_issues(_load_licences(path, name, limits))
 
 
-def load_profiles(path: Source, name: str | None = None) -> dict[str, HypervisorProfile]:
+def load_profiles(
+    path: Source, name: str | None = None, limits: Limits | None = None
+) -> dict[str, HypervisorProfile]:
     """Read hypervisor profiles from a CSV/XLSX path or its bytes, keyed by profile name.
 
     Raises:
         InputError: every problem of the file, each with row, column, value and rule.
     """
-    return _raise_on_issues(_load_profiles(path, name))
+    return _raise_on_issues(_load_profiles(path, name, limits))
 
 
 def load_catalog(
     hosts: Source | None = None,
     licences: Source | None = None,
     profiles: Source | None = None,
+    limits: Limits | None = None,
 ) -> Catalog:
     """Read the three catalog files; ``None`` takes the bundled file from ``DATA_DIR``.
+
+    ``limits`` bound what each file may hold (size, unpacked XLSX, rows, columns, cell
+    length), the same as for an inventory (``planner plan --limit``; default ``Limits()``).
 
     ``Catalog.sources`` records where each part came from (``"hosts"``, ``"licences"``,
     ``"profiles"`` -> file name, with ``(bundled)`` for the shipped defaults).
@@ -228,9 +240,9 @@ def load_catalog(
         sources[part] = shown
         return given, shown
 
-    host_models, host_issues = _load_hosts(*pick("hosts", hosts, _HOSTS))
-    licence_rules, licence_issues = _load_licences(*pick("licences", licences, _LICENCES))
-    profile_map, profile_issues = _load_profiles(*pick("profiles", profiles, _PROFILES))
+    host_models, host_issues = _load_hosts(*pick("hosts", hosts, _HOSTS), limits)
+    licence_rules, licence_issues = _load_licences(*pick("licences", licences, _LICENCES), limits)
+    profile_map, profile_issues = _load_profiles(*pick("profiles", profiles, _PROFILES), limits)
     issues = [*host_issues, *licence_issues, *profile_issues]
     if issues:
         raise InputError(issues)
@@ -297,28 +309,32 @@ def _raise_on_issues(result: tuple[_T, list[InputIssue]]) -> _T:
 
 
 def _load(
-    path: Source, name: str | None, table: _Table, model: type[_M]
+    path: Source, name: str | None, table: _Table, model: type[_M], limits: Limits | None
 ) -> tuple[tuple[_M, ...], list[InputIssue]]:
     """The file's rows as models, or the reason the file cannot be read."""
     try:
-        sheet = read_sheet(path, name, upload_name=table.default_file)
+        sheet = read_sheet(path, name, upload_name=table.default_file, limits=limits)
     except InputError as exc:
         return (), list(exc.issues)
     return _build((sheet.header, sheet.rows), sheet.file, table, model)
 
 
-def _load_hosts(path: Source, name: str | None) -> tuple[tuple[HostModel, ...], list[InputIssue]]:
-    return _load(path, name, _HOSTS, HostModel)
+def _load_hosts(
+    path: Source, name: str | None, limits: Limits | None = None
+) -> tuple[tuple[HostModel, ...], list[InputIssue]]:
+    return _load(path, name, _HOSTS, HostModel, limits)
 
 
-def _load_licences(path: Source, name: str | None) -> tuple[tuple[Licence, ...], list[InputIssue]]:
-    return _load(path, name, _LICENCES, Licence)
+def _load_licences(
+    path: Source, name: str | None, limits: Limits | None = None
+) -> tuple[tuple[Licence, ...], list[InputIssue]]:
+    return _load(path, name, _LICENCES, Licence, limits)
 
 
 def _load_profiles(
-    path: Source, name: str | None
+    path: Source, name: str | None, limits: Limits | None = None
 ) -> tuple[dict[str, HypervisorProfile], list[InputIssue]]:
-    profiles, issues = _load(path, name, _PROFILES, HypervisorProfile)
+    profiles, issues = _load(path, name, _PROFILES, HypervisorProfile, limits)
     return {p.name: p for p in profiles}, issues
 
 

@@ -32,7 +32,7 @@ from planner.catalog import load_catalog
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.explain import explain_plan
 from planner.ingest import FORMATS, read_inventory
-from planner.limits import parse_limits
+from planner.limits import Limits, parse_limits
 from planner.models import Catalog, Inventory, Policy, SolverParams
 from planner.pipeline import run
 from planner.report import (
@@ -176,14 +176,15 @@ def _inventory_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _read(args: argparse.Namespace) -> Inventory:
-    limits = parse_limits(args.limits)
+def _read(args: argparse.Namespace, limits: Limits | None = None) -> Inventory:
+    limits = limits or parse_limits(args.limits)
     return read_inventory(args.inventory, format=args.format, limits=limits)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    inventory = _read(args)
-    catalog = load_catalog(licences=args.licences)
+    limits = parse_limits(args.limits)
+    inventory = _read(args, limits)
+    catalog = load_catalog(licences=args.licences, limits=limits)
     check_licence_tags(inventory, catalog)
     on = sum(vm.powered_on for vm in inventory.vms)
     print(f"{printable(inventory.source)}: {inventory.format} format, {len(inventory.vms)} VMs")
@@ -204,13 +205,23 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _scenario(args: argparse.Namespace) -> tuple[Inventory, Catalog, Policy, SolverParams]:
     """Inventory, catalogs, policy and solver params; every problem of all of them reported
-    at once."""
+    at once.
+
+    Every file is held to the same ``--limit`` limits (the defaults where one is invalid).
+    """
     issues: list[InputIssue] = []
     parts: list[object] = []
+    try:
+        limits = parse_limits(args.limits)
+    except InputError as exc:
+        issues.extend(exc.issues)
+        limits = Limits()
     for load in (
-        lambda: load_settings(args.policy, args.overrides),
-        lambda: load_catalog(hosts=args.hosts, licences=args.licences, profiles=args.hypervisors),
-        lambda: _read(args),
+        lambda: load_settings(args.policy, args.overrides, limits),
+        lambda: load_catalog(
+            hosts=args.hosts, licences=args.licences, profiles=args.hypervisors, limits=limits
+        ),
+        lambda: _read(args, limits),
     ):
         try:
             parts.append(load())

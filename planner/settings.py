@@ -30,21 +30,24 @@ KEYS = (*Policy.model_fields, *SolverParams.model_fields)
 
 
 def load_settings(
-    path: str | Path | None, overrides: Iterable[str] = ()
+    path: str | Path | None, overrides: Iterable[str] = (), limits: Limits | None = None
 ) -> tuple[Policy, SolverParams]:
     """The policy and solver params of ``path`` (defaults when None), ``key=value``
     overrides applied.
 
+    ``limits.policy_bytes`` bounds the file (default: ``Limits()``; ``--limit`` on the CLI).
+
     Raises:
         InputError: the file cannot be read (missing, not a regular file, larger than
-            ``Limits.policy_bytes``) or is not TOML, its ``policy`` entry is not a table, a key
+            ``limits.policy_bytes``) or is not TOML, its ``policy`` entry is not a table, a key
             is unknown, or a value is invalid.
     """
     values: dict[str, Any] = {}
     source = "policy"
     if path is not None:
         source = str(path)
-        data = read_file(Path(path), source, Limits().policy_bytes, "policy_bytes", "policy file")
+        max_bytes = (limits or Limits()).policy_bytes
+        data = read_file(Path(path), source, max_bytes, "policy_bytes", "policy file")
         try:
             table = tomllib.loads(data.decode("utf-8"))
         except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an integer too long

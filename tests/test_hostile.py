@@ -324,3 +324,42 @@ def test_write_failure_on_a_full_disk_is_an_error_not_a_traceback(
     code, _, err = run_cli(capsys, *PLAN, "--json", "/dev/full")
     assert code == 2 and "Traceback" not in err
     assert err == "error: /dev/full: cannot write --json: No space left on device\n"
+
+
+def test_catalogs_and_policy_are_held_to_the_limits_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--limit`` binds the host catalog, the licence catalog and the policy file as it binds
+    the inventory: each file above a limit is named, all in one run."""
+    licences = REPO / "data" / "licenses.csv"
+    err = refused(
+        capsys,
+        "plan",
+        SEED / "inventory.csv",
+        "--hosts",
+        REPO / "data" / "hosts.csv",
+        "--licenses",
+        licences,
+        "--policy",
+        SEED / "policy.toml",
+        "--limit",
+        "rows=6",
+        "--limit",
+        "policy_bytes=100",
+    )
+    assert "error: hosts.csv, row 7: more rows than the limit rows = 6\n" in err
+    assert "error: licenses.csv, row 7: more rows than the limit rows = 6\n" in err
+    assert "above the limit policy_bytes = 100 bytes" in err
+    # The inventory and the bundled hypervisor profiles are read under the same limit.
+    assert "inventory.csv, row 7: more rows than the limit rows = 6" in err
+    assert "hypervisors.csv, row 7: more rows than the limit rows = 6" in err
+    err = refused(
+        capsys,
+        "validate",
+        SEED / "inventory.csv",
+        "--licenses",
+        licences,
+        "--limit",
+        "file_bytes=900",
+    )
+    assert "licenses.csv: the file is" in err and "above the limit file_bytes = 900 bytes" in err
