@@ -330,6 +330,9 @@ class Policy(_Frozen):
         default=1690.0, ge=0, le=1e9
     )  # each workload (VM or OS instance)
     clusters: Literal["keep", "merge"] = "keep"  # merge: the inventory's clusters as one pool
+    # cluster: VMs move freely within their cluster, so each host is licensed for the most
+    # VMs of a stacking licence (Windows Standard) it could run; pinned: for those it runs.
+    vm_mobility: Literal["cluster", "pinned"] = "cluster"
     max_cluster_hosts: int | None = Field(
         default=None, ge=1, le=100_000
     )  # None: the profile's maximum

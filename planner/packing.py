@@ -8,8 +8,10 @@ turns it into a ``Plan``. The cost of a packed host is computed here once, with 
 
 from __future__ import annotations
 
+import bisect
 import functools
-from collections import Counter, defaultdict
+import itertools
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ __all__ = [
     "bin_cost",
     "bin_licences",
     "dominates",
+    "mobile_counts",
     "packing_cost",
     "packing_objective",
     "undominated",
@@ -48,8 +51,15 @@ Packing = tuple[HostBin, ...]
 
 
 def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
-    """Licences the host needs: its VMs' tags, plus the hypervisor's own where it pays one."""
+    """Licences the host needs: its VMs' tags, plus the hypervisor's own where it pays one.
+
+    With ``vm_mobility = cluster`` a host is licensed for the tagged VMs that may move onto it
+    as well (``mobile_counts``), not only for those it runs.
+    """
     counts: Counter[str] = Counter(t for i in b.vms for t in problem.vms[i].tags)
+    if problem.policy.vm_mobility == "cluster":
+        for tag, n in mobile_counts(problem, b.partition, b.type_index).items():
+            counts[tag] = max(counts[tag], n)
     return _licences(
         problem.host_types[b.type_index].model,
         tuple(sorted(counts.items())),
@@ -70,6 +80,61 @@ def _licences(
     # Hosts of one plan repeat the same few (model, tag counts): price each combination once.
     uses = tag_licences(model, dict(counts), licences, years)
     return uses + hypervisor_licences(model, licences, years, family, dict(counts))
+
+
+# Engines price the same (partition, host type) many times: count once. Keyed by the objects'
+# identities, which the entry holds, so an id is never reused while its entry lives.
+_MOBILE_CACHE: OrderedDict[tuple[int, ...], tuple[tuple[object, ...], dict[str, int]]] = (
+    OrderedDict()
+)
+
+
+def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int]:
+    """With ``vm_mobility = cluster``: per stacking tag, the VMs a host may have to license.
+
+    A stacking tag is one with a licence that covers a limited number of VMs per grant
+    (Windows Server Standard: 2; RHEL Server: 2). Such licences are assigned to a physical
+    host and may be reassigned only every 90 days (Windows Server), so where VMs move freely
+    within their cluster each host is licensed for the most VMs of that tag it could run at
+    once (the high-water mark): all of the partition's VMs with the tag, but no more than a
+    host of type ``t_index`` holds by VM count, vCPU or memory (its smallest VMs first).
+    Every host of the partition then holds that licence, also one running none of them.
+    Tags licensed per host without a VM count (SQL Server per core, Datacenter) are not
+    changed: such VMs are kept on their licensed hosts (host affinity rules).
+    """
+    part = problem.partitions[p_index]
+    ht = problem.host_types[t_index]
+    held = (part, problem.vms, ht, problem.catalog.licences)
+    key = tuple(id(x) for x in held)
+    hit = _MOBILE_CACHE.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
+        _MOBILE_CACHE.move_to_end(key)
+        return hit[1]
+    stacking = {
+        lic.tag
+        for lic in problem.catalog.licences
+        if lic.applies_to == "tagged" and lic.unit != "vm" and lic.vms_per_grant > 0
+    }
+    sizes: dict[str, list[tuple[int, int]]] = {}
+    for i in part.vms:
+        v = problem.vms[i]
+        for tag in v.tags:
+            if tag in stacking:
+                sizes.setdefault(tag, []).append((v.cpu_m, v.mem_mib))
+    counts = {}
+    for tag, vms in sorted(sizes.items()):
+        cpu = list(itertools.accumulate(sorted(c for c, _ in vms)))
+        mem = list(itertools.accumulate(sorted(m for _, m in vms)))
+        counts[tag] = min(
+            len(vms),
+            ht.vm_cap,
+            bisect.bisect_right(cpu, ht.cpu_cap_m),
+            bisect.bisect_right(mem, ht.mem_cap_mib),
+        )
+    _MOBILE_CACHE[key] = (held, counts)
+    if len(_MOBILE_CACHE) > 256:
+        _MOBILE_CACHE.popitem(last=False)
+    return counts
 
 
 def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:

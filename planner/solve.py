@@ -32,6 +32,7 @@ from planner.models import Plan, Problem, SolverParams
 from planner.packing import HostBin, Packing, packing_objective
 from planner.spares import with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
+from planner.tiebreak import cheaper_same_hosts
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
 
 __all__ = ["Progress", "SolveProgress", "SolveResult", "solve", "warm_packing"]
@@ -287,7 +288,27 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         if capped
         else ()
     )
+    if problem.policy.objective == "hosts":
+        packing, tie_note = _cost_tie_break(problem, packing)
+        notes = (*notes, tie_note)
     return _Found(packing, failed, bounds, engine, capped_proof, notes)
+
+
+def _cost_tie_break(problem: Problem, packing: Packing) -> tuple[Packing, str]:
+    """Objective ``hosts``: the cheapest plan found with the same hosts per partition, and a
+    note saying what was done and that its cost is not proven minimal."""
+    cheaper, saved = cheaper_same_hosts(problem, packing)
+    done = (
+        f"saved {saved:,.0f} on the active hosts by keeping licensed VMs together and "
+        "putting each host on the cheapest model that holds its VMs"
+        if saved > 0
+        else "no cheaper arrangement of the VMs on as many hosts was found"
+    )
+    return cheaper, (
+        f"objective hosts: among plans with this many hosts the cost was lowered ({done}); "
+        "the host count is what the status and gap refer to, the cost among plans with that "
+        "many hosts is not proven minimal"
+    )
 
 
 def warm_packing(plan: Plan, problem: Problem) -> Packing | None:

@@ -18,7 +18,7 @@ from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences
 from planner.heuristic import UNLIMITED
 from planner.models import HostPlan, Problem
-from planner.packing import HostBin, Packing, packing_objective
+from planner.packing import HostBin, Packing, mobile_counts, packing_objective
 
 __all__ = ["add_spares", "spare_hosts", "with_spares"]
 
@@ -99,6 +99,10 @@ def _spare(
 ) -> HostPlan:
     t = problem.host_types[t_index]
     years = problem.policy.horizon_years
+    if problem.policy.vm_mobility == "cluster":  # VMs may move onto the spare, as onto any host
+        peak = peak.copy()
+        for tag, n in mobile_counts(problem, p_index, t_index).items():
+            peak[tag] = max(peak[tag], n)
     licences = tag_licences(t.model, peak, problem.catalog.licences, years)
     licences += hypervisor_licences(
         t.model, problem.catalog.licences, years, problem.profile.licence_family, peak

@@ -66,7 +66,8 @@ HYPERVISOR = Licence(
     applies_to="all_hosts",
 )
 
-#: The seed example: no overhead, no overcommit, no headroom, no spares.
+#: The seed example: no overhead, no overcommit, no headroom, no spares; licences priced for
+#: the VMs each host runs (VMs pinned), so a test's licence arithmetic is that of its hosts.
 PURE = Policy(
     hypervisor="none",
     cpu_overcommit=1,
@@ -74,6 +75,7 @@ PURE = Policy(
     max_utilization=1,
     ha_host_failures=0,
     objective="hosts",
+    vm_mobility="pinned",
 )
 
 

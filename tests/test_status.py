@@ -189,9 +189,9 @@ def test_the_exact_cost_model_matches_brute_force_where_presolve_once_misled_it(
         "1U 1S 16c 256G (R660-class)",
     }
     cat = bundled.model_copy(update={"hosts": tuple(h for h in bundled.hosts if h.model in keep)})
-    problem, plan = run(
-        inventory(*vms), cat, Policy(ha_host_failures=0), SolverParams(time_limit_s=10)
-    )
+    # Pinned: the exact cost model prices each host's licences for the VMs it runs.
+    policy = Policy(ha_host_failures=0, vm_mobility="pinned")
+    problem, plan = run(inventory(*vms), cat, policy, SolverParams(time_limit_s=10))
     per_vm = workload_cost(problem.inventory.vms, problem.policy, "shared").total
     assert plan.status == "optimal"
     assert plan.cost.total == pytest.approx(_brute_force_cost(problem) + per_vm, rel=1e-9)
