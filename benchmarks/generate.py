@@ -7,7 +7,9 @@ The mix imitates what RVTools exports of enterprise estates look like:
 * about 60 % Windows Server (licence tag ``windows``), a tenth of those also running SQL
   Server Enterprise (``sql-enterprise``); a third of the Linux VMs are RHEL (``rhel``);
 * about 1 % of the VMs come as anti-affinity pairs of identical VMs (clustered nodes);
-* two security zones, ``internal`` (85 %) and ``dmz`` (15 %); about 5 % powered off.
+* two security zones, ``internal`` (85 %) and ``dmz`` (15 %); about 5 % powered off;
+* provisioned storage of 40 GiB to 2 TiB per VM, drawn from a stream of its own (so the
+  sizes, tags and zones are those of the inventories generated before storage was added).
 
 Nothing is written to the repository: ``generate_inventory`` builds the ``Inventory`` in
 memory. ``--csv PATH`` writes the native CSV format for trying the CLI by hand.
@@ -36,6 +38,7 @@ COMMON_GIB = (1, 1.5, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 96, 128
 ODD_SHARE = 0.2  # VMs whose memory is a neighbouring common size instead of the ratio's
 WINDOWS_SHARE, SQL_SHARE, RHEL_SHARE = 0.60, 0.10, 1 / 3
 PAIR_SHARE, DMZ_SHARE, OFF_SHARE = 0.01, 0.15, 0.05
+STORAGE_GIB = {40: 20, 60: 15, 80: 15, 100: 15, 150: 10, 250: 10, 500: 8, 1000: 5, 2048: 2}
 WINDOWS_OS = (
     "Microsoft Windows Server 2016 (64-bit)",
     "Microsoft Windows Server 2019 (64-bit)",
@@ -71,6 +74,7 @@ def _software(rng: random.Random) -> tuple[str, tuple[str, ...]]:
 def generate_inventory(n: int, seed: int = 0) -> Inventory:
     """An inventory of ``n`` VMs; the same ``n`` and ``seed`` give the same inventory."""
     rng = random.Random(f"{n}/{seed}")
+    disks = random.Random(f"{n}/{seed}/storage")
     width = len(str(n))
     vms: list[VM] = []
     pairs = 0
@@ -94,6 +98,7 @@ def generate_inventory(n: int, seed: int = 0) -> Inventory:
                     group=group,
                     zone=zone,
                     powered_on=rng.random() >= OFF_SHARE,
+                    storage_gib=float(_pick(disks, STORAGE_GIB)),
                 )
             )
     return Inventory(
@@ -122,13 +127,26 @@ def write_native_csv(inv: Inventory, path: Path) -> None:
     """Write ``inv`` in the planner's native CSV format."""
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["name", "vcpus", "memory_gib", "os", "licenses", "group", "zone", "powerstate"])
+        w.writerow(
+            [
+                "name",
+                "vcpus",
+                "memory_gib",
+                "storage_gib",
+                "os",
+                "licenses",
+                "group",
+                "zone",
+                "powerstate",
+            ]
+        )
         for v in inv.vms:
             w.writerow(
                 [
                     v.name,
                     v.vcpus,
                     f"{v.memory_gib:g}",
+                    f"{v.storage_gib or 0:g}",
                     v.os,
                     ";".join(v.licences),
                     v.group,

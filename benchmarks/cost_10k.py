@@ -1,0 +1,148 @@
+"""Generated 10k VMs: the cost plan and the host-count plan side by side, through the CLI.
+
+The inventory of ``benchmarks.generate`` (10,000 VMs, seed 0) is written as a native CSV and
+planned by ``python -m planner.cli plan`` in a process of its own with the bundled catalogs
+and the default policy (vSphere, N+1, clusters of at most the profile's 96 hosts), once with
+``objective = cost`` and once with ``objective = hosts``, ``time_limit_s = 10``; the pair is
+run twice. Recorded per run: status, gap, hosts (active, spares), the planned clusters (how
+many, the largest against the profile's limit, the fewest spares any cluster has), the eight
+cost categories of the plan and of the dedicated baseline, the whole process's wall time
+(interpreter start included), ``solve_seconds``, peak RSS and a fingerprint of the placement.
+
+Usage (from the repository root):
+    .venv/bin/python -m benchmarks.cost_10k
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, RESULTS, machine, write_csv, write_meta
+from benchmarks.generate import generate_inventory, write_native_csv
+from planner.catalog import find_profile, load_catalog
+from planner.models import COST_CATEGORIES, Policy
+
+__all__ = ["FIELDS", "main"]
+
+VMS, SEED = 10_000, 0
+RUNS = 2
+TIME_LIMIT_S = 10.0
+TIMEOUT_S = 300.0
+OBJECTIVES = ("cost", "hosts")
+FIELDS = (
+    "run",
+    "objective",
+    "status",
+    "gap",
+    "hosts",
+    "active",
+    "spares",
+    "lower_bound_hosts",
+    "clusters",
+    "largest_cluster",
+    "cluster_limit",
+    "min_cluster_spares",
+    "k",
+    *(f"plan_{c}" for c in COST_CATEGORIES),
+    "plan_total",
+    "dedicated_servers",
+    *(f"dedicated_{c}" for c in COST_CATEGORIES),
+    "dedicated_total",
+    "seconds",
+    "solve_seconds",
+    "rss_mib",
+    "load",
+    "plan",
+    "error",
+)
+
+
+def _run(inventory: Path, objective: str) -> dict[str, Any]:
+    out = inventory.parent / f"plan-{objective}.json"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "planner.cli", "plan", str(inventory), "--quiet"]
+    cmd += ["--json", str(out), "--set", f"objective={objective}"]
+    cmd += ["--set", f"time_limit_s={TIME_LIMIT_S}"]
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(TIMEOUT_S, proc.kill)
+    timer.start()
+    try:
+        _, code, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if not out.exists():
+        lines = err.strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit status {code}", "seconds": seconds}
+    plan = json.loads(out.read_text())
+    summary, dedicated = plan["summary"], plan["dedicated"]
+    per_cluster = Counter(h["cluster"] for h in plan["hosts"])
+    spares = Counter(h["cluster"] for h in plan["hosts"] if h["role"] == "spare")
+    placement = sorted([*sorted(h["vms"]), h["model"]] for h in plan["hosts"])
+    row: dict[str, Any] = {
+        "status": plan["status"],
+        "gap": summary["gap"],
+        "hosts": summary["host_count"],
+        "active": summary["active_host_count"],
+        "spares": summary["spare_host_count"],
+        "lower_bound_hosts": summary["lower_bound_hosts"],
+        "clusters": len(per_cluster),
+        "largest_cluster": max(per_cluster.values()),
+        "min_cluster_spares": min(spares[c] for c in per_cluster),
+        "plan_total": summary["cost"]["total"],
+        "dedicated_servers": dedicated["server_count"],
+        "dedicated_total": dedicated["cost"]["total"],
+        "seconds": seconds,
+        "solve_seconds": summary["solve_seconds"],
+        "rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "load": load,
+        "plan": hashlib.sha256(json.dumps(placement).encode()).hexdigest()[:12],
+    }
+    for c in COST_CATEGORIES:
+        row[f"plan_{c}"] = summary["cost"][c]
+        row[f"dedicated_{c}"] = dedicated["cost"][c]
+    return row
+
+
+def main() -> None:
+    """Plan the 10k inventory for both objectives, twice; write ``results/cost_10k.csv``."""
+    policy = Policy()
+    profile = find_profile(load_catalog().profiles, policy.hypervisor)
+    assert profile is not None
+    limit = profile.max_hosts_per_cluster
+    started = machine()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        inventory = Path(tmp) / f"generated-{VMS}-seed{SEED}.csv"
+        write_native_csv(generate_inventory(VMS, SEED), inventory)
+        for run in range(1, RUNS + 1):
+            for objective in OBJECTIVES:
+                row: dict[str, Any] = {"run": run, "objective": objective}
+                row.update(_run(inventory, objective))
+                row["cluster_limit"] = limit
+                row["k"] = policy.ha_host_failures
+                rows.append(row)
+                print({k: row.get(k) for k in FIELDS[:13]}, flush=True)
+    write_csv(RESULTS / "cost_10k.csv", rows, FIELDS)
+    write_meta(
+        RESULTS / "cost_10k.csv",
+        {"time_limit_s": TIME_LIMIT_S, "vms": VMS, "seed": SEED, "runs": RUNS},
+        started,
+    )
+
+
+if __name__ == "__main__":
+    main()
