@@ -22,7 +22,7 @@ from planner.models import HostType, Problem, SizedVM
 from planner.packing import HostBin, Packing, bin_cost, packing_objective, undominated, vm_classes
 from planner.tolerances import COST_SAVING_MIN
 
-__all__ = ["RoomTree", "first_fit_decreasing"]
+__all__ = ["RoomTree", "first_fit_decreasing", "right_size"]
 
 UNLIMITED = 1 << 60
 LARGE = 20000  # VMs in a partition above which fewer first-fit variants are tried
@@ -149,7 +149,7 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
             for pref in prefs:
                 left = dict(remaining)
                 packed, lost = _pack(problem, p_index, sorted(classes, key=order), pref, left)
-                packed = _right_size(problem, packed, left)
+                packed = right_size(problem, packed, left)
                 key = (len(lost), *packing_objective(problem, packed))
                 if key < best[0]:
                     best = (key, packed, lost, left)
@@ -268,20 +268,33 @@ def _put(b: _Open, c: _Class, members: list[int]) -> None:
         b.groups.add(c.group)
 
 
-def _right_size(problem: Problem, bins: list[HostBin], remaining: dict[int, int]) -> list[HostBin]:
-    """Give each host the cheapest model that still holds its VMs (caps respected)."""
+def right_size(
+    problem: Problem, bins: Sequence[HostBin], remaining: dict[int, int]
+) -> list[HostBin]:
+    """Give each host the cheapest model that still holds its VMs (caps respected).
+
+    ``remaining`` (models still allowed by ``max_count``) is updated for the moves made.
+    """
     out = []
     for b in bins:
         vms: list[SizedVM] = [problem.vms[i] for i in b.vms]
         cpu = sum(v.cpu_m for v in vms)
         mem = sum(v.mem_mib for v in vms)
-        allowed = set.intersection(*(set(v.fits) for v in vms)) if vms else set()
+        others = [
+            t
+            for t in problem.host_types
+            if t.index != b.type_index
+            and remaining[t.index] > 0
+            and cpu <= t.cpu_cap_m
+            and mem <= t.mem_cap_mib
+            and len(vms) <= t.vm_cap
+            and all(t.index in v.fits for v in vms)
+        ]
+        if not others:  # nothing to compare: leave the host unpriced
+            out.append(b)
+            continue
         best, best_cost = b, bin_cost(problem, b).total
-        for t in problem.host_types:
-            if t.index == b.type_index or t.index not in allowed or remaining[t.index] <= 0:
-                continue
-            if cpu > t.cpu_cap_m or mem > t.mem_cap_mib or len(vms) > t.vm_cap:
-                continue
+        for t in others:
             if host_total(t) >= best_cost - COST_SAVING_MIN:
                 continue  # a host costs at least its fixed cost: no cheaper, skip pricing it
             cand = HostBin(b.partition, t.index, b.vms)

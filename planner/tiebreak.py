@@ -12,7 +12,8 @@ the plan cheaper without changing how many hosts any partition has:
    most of its VMs, hosts already licensed for its tags first. Capacity, models, groups and
    zones are untouched: swapping two VMs of one class changes no host's load.
 2. **The cheapest model per host.** Each host moves to the cheapest model (licences by its
-   cores included) that holds its VMs, ``max_count`` respected.
+   cores included) that holds its VMs, ``max_count`` respected: first fit's own rule
+   (``heuristic.right_size``), which the exact search does not apply.
 
 Both steps are kept only where the plan gets cheaper. The host count, and so a proof that it
 is minimal, stands; the cost among plans with that many hosts is not proven minimal.
@@ -26,9 +27,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from planner.costs import licence_for_tag
-from planner.heuristic import UNLIMITED
+from planner.heuristic import UNLIMITED, right_size
 from planner.models import Problem
-from planner.packing import HostBin, Packing, bin_cost, packing_cost
+from planner.packing import HostBin, Packing, bin_cost
 
 __all__ = ["MAX_WORK", "cheaper_same_hosts"]
 
@@ -39,28 +40,42 @@ dealt out in host order. A count, not a clock, so the plan is the same under any
 _ClassKey = tuple[int, int, str, tuple[int, ...]]
 
 
-def cheaper_same_hosts(problem: Problem, packing: Packing) -> Packing:
-    """``packing`` made cheaper without changing any partition's host count (see module doc).
-
-    Returns ``packing`` itself when neither step saves anything.
+def cheaper_same_hosts(problem: Problem, packing: Packing) -> tuple[Packing, float]:
+    """``packing`` made cheaper without changing any partition's host count (see module doc),
+    and what that saves over the horizon (0.0: ``packing`` itself is returned).
     """
     work = [MAX_WORK]
     by_part: dict[int, list[HostBin]] = defaultdict(list)
     for b in packing:
         by_part[b.partition].append(b)
-    regrouped: list[HostBin] = []
+    out: list[HostBin] = []
+    saved = 0.0
     for p_index in sorted(by_part):
         bins = by_part[p_index]
+        if not _priced_tags(problem, bins):  # nothing to gain: every VM's licences are free
+            out.extend(bins)
+            continue
         dealt = _deal(problem, bins, work)
-        regrouped.extend(
-            dealt if packing_cost(problem, dealt) < packing_cost(problem, bins) else bins
+        # Only the hosts whose VMs changed can change cost.
+        changed = [n for n, (a, b) in enumerate(zip(bins, dealt, strict=True)) if a.vms != b.vms]
+        gain = sum(
+            bin_cost(problem, bins[n]).total - bin_cost(problem, dealt[n]).total for n in changed
         )
-    remodelled = _cheapest_models(problem, regrouped)
-    best = min(
-        (tuple(regrouped), remodelled),
-        key=lambda p: packing_cost(problem, p),
-    )
-    return best if packing_cost(problem, best) < packing_cost(problem, packing) else packing
+        if gain > 1e-6:
+            out.extend(dealt)
+            saved += gain
+        else:
+            out.extend(bins)
+    remodelled, gain = _cheapest_models(problem, out)
+    if gain > 1e-6:
+        return remodelled, saved + gain
+    return (tuple(out), saved) if saved > 0 else (packing, 0.0)
+
+
+def _priced_tags(problem: Problem, bins: Sequence[HostBin]) -> bool:
+    """Whether any VM on ``bins`` carries a tag whose licence costs something."""
+    tags = {t for b in bins for i in b.vms for t in problem.vms[i].tags}
+    return any(_signature_cost(problem, bins, (t,)) > 0 for t in sorted(tags))
 
 
 def _class_key(problem: Problem, i: int) -> _ClassKey:
@@ -86,30 +101,37 @@ def _deal(problem: Problem, bins: Sequence[HostBin], work: list[int]) -> list[Ho
             free[r, k] = n
     held: list[set[str]] = [set() for _ in bins]
     out: list[list[int]] = [[] for _ in bins]
-    for sig in sorted(members, key=lambda s: (-_signature_cost(problem, bins, s), s)):
-        need = np.zeros(len(keys), dtype=np.int64)
-        for k, vms in members[sig].items():
-            need[k] = len(vms)
-        queue = {k: sorted(vms) for k, vms in members[sig].items()}
+    order = sorted(members, key=lambda s: (-_signature_cost(problem, bins, s), s))
+    for sig in order:
+        cols = sorted(members[sig])
+        queue = {k: sorted(members[sig][k]) for k in cols}
+        dealt = dict.fromkeys(cols, 0)  # members of each class already placed
+        need = np.array([len(queue[k]) for k in cols], dtype=np.int64)
+        sub = free[:, cols]
+        # Licence-free VMs (and any once the work is spent) fill what is left, host by host.
+        greedy = bool(sig) and _signature_cost(problem, bins, sig) > 0
         while need.any():
-            if work[0] > 0:
-                work[0] -= free.size
-                cover = np.minimum(free, need).sum(axis=1)
-                licensed = np.array([set(sig) <= h for h in held], dtype=np.int64)
+            if greedy and work[0] > 0:
+                work[0] -= sub.size
+                cover = np.minimum(sub, need).sum(axis=1)
+                licensed = np.fromiter((set(sig) <= h for h in held), np.int64, len(held))
                 # Hosts already licensed for every tag first, then the most VMs taken.
-                score = np.where(cover > 0, licensed * (need.sum() + 1) + cover, -1)
-                r = int(np.argmax(score))
+                score = np.where(cover > 0, licensed * (int(need.sum()) + 1) + cover, -1)
+                rows = [int(np.argmax(score))]
             else:
-                r = int(np.argmax(np.minimum(free, need).sum(axis=1) > 0))
-            take = np.minimum(free[r], need)
-            for col in np.flatnonzero(take).tolist():
-                n = int(take[col])
-                out[r].extend(queue[col][:n])
-                queue[col] = queue[col][n:]
-            free[r] -= take
-            need -= take
-            if sig:
-                held[r].update(sig)
+                rows = np.flatnonzero((np.minimum(sub, need) > 0).any(axis=1)).tolist()
+            for r in rows:
+                take = np.minimum(sub[r], need)
+                for j in np.flatnonzero(take).tolist():
+                    n = int(take[j])
+                    k = cols[j]
+                    out[r].extend(queue[k][dealt[k] : dealt[k] + n])
+                    dealt[k] += n
+                sub[r] -= take
+                need -= take
+                if sig and take.any():
+                    held[r].update(sig)
+        free[:, cols] = sub
     return [
         HostBin(b.partition, b.type_index, tuple(sorted(vms)))
         for b, vms in zip(bins, out, strict=True)
@@ -126,47 +148,18 @@ def _signature_cost(problem: Problem, bins: Sequence[HostBin], sig: tuple[str, .
     return sum(u.cost for u in uses if u is not None)
 
 
-def _cheapest_models(problem: Problem, packing: Sequence[HostBin]) -> Packing:
-    """Each host on the cheapest model that holds its VMs, ``max_count`` respected (step 2).
-
-    Hosts that save the most move first, so a capped model goes where it saves most.
-    """
+def _cheapest_models(problem: Problem, packing: Sequence[HostBin]) -> tuple[Packing, float]:
+    """Each host on the cheapest model that holds its VMs, ``max_count`` respected (step 2,
+    first-fit's own rule ``heuristic.right_size``), and what that saves."""
     used = Counter(b.type_index for b in packing if b.vms)
     left = {
         t.index: UNLIMITED if t.model.max_count is None else t.model.max_count - used[t.index]
         for t in problem.host_types
     }
-    offers = []
-    for n, b in enumerate(packing):
-        now = bin_cost(problem, b).total
-        options = sorted(
-            (bin_cost(problem, HostBin(b.partition, t, b.vms)).total, t)
-            for t in _models_holding(problem, b)
-            if t != b.type_index
-        )
-        if options and options[0][0] < now - 1e-6:
-            offers.append((options[0][0] - now, n, [t for cost, t in options if cost < now]))
-    out = list(packing)
-    for _saving, n, types in sorted(offers):
-        for t in types:
-            if left[t] > 0:
-                left[t] -= 1
-                left[out[n].type_index] += 1
-                out[n] = HostBin(out[n].partition, t, out[n].vms)
-                break
-    return tuple(out)
-
-
-def _models_holding(problem: Problem, b: HostBin) -> list[int]:
-    """Host types that hold all of ``b``'s VMs (capacity, VM count, each VM's fit)."""
-    vms = [problem.vms[i] for i in b.vms]
-    cpu = sum(v.cpu_m for v in vms)
-    mem = sum(v.mem_mib for v in vms)
-    return [
-        t.index
-        for t in problem.host_types
-        if t.cpu_cap_m >= cpu
-        and t.mem_cap_mib >= mem
-        and t.vm_cap >= len(vms)
-        and all(t.index in v.fits for v in vms)
-    ]
+    out = right_size(problem, packing, left)
+    saved = sum(
+        bin_cost(problem, a).total - bin_cost(problem, b).total
+        for a, b in zip(packing, out, strict=True)
+        if a.type_index != b.type_index
+    )
+    return tuple(out), saved

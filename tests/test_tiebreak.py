@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from planner.heuristic import first_fit_decreasing
 from planner.models import VM, HostPlan, Licence
 from planner.packing import HostBin, packing_cost
@@ -34,9 +36,10 @@ def test_sql_vms_spread_by_the_host_count_search_are_dealt_onto_one_host() -> No
     ]
     problem = build_problem(inventory(*vms), catalog(host(), licences=(SQL,)), PURE)
     spread = (HostBin(0, 0, (0, 1)), HostBin(0, 0, (2, 3)))
-    out = cheaper_same_hosts(problem, spread)
+    out, saved = cheaper_same_hosts(problem, spread)
     assert sorted(b.vms for b in out) == [(0, 2), (1, 3)]
     assert packing_cost(problem, spread) - packing_cost(problem, out) == SQL.price * 8
+    assert saved == pytest.approx(SQL.price * 8)
 
 
 def test_hosts_plan_says_its_cost_is_a_tie_break_not_proven() -> None:
@@ -98,7 +101,7 @@ def test_tie_break_never_changes_a_partitions_host_count_or_a_hosts_load() -> No
     scrambled = tuple(
         HostBin(b.partition, b.type_index, tuple(h)) for b, h in zip(ffd, hosts, strict=True)
     )
-    out = cheaper_same_hosts(problem, scrambled)
+    out, saved = cheaper_same_hosts(problem, scrambled)
 
     def shape(bins: tuple[HostBin, ...]) -> list[tuple[int, int, list[tuple[int, int]]]]:
         return sorted(
@@ -113,3 +116,4 @@ def test_tie_break_never_changes_a_partitions_host_count_or_a_hosts_load() -> No
     assert shape(out) == shape(ffd)
     assert sorted(i for b in out for i in b.vms) == sorted(i for b in ffd for i in b.vms)
     assert packing_cost(problem, out) < packing_cost(problem, scrambled)
+    assert packing_cost(problem, scrambled) - packing_cost(problem, out) == pytest.approx(saved)
