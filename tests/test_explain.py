@@ -30,7 +30,7 @@ from planner.models import (
 )
 from planner.pipeline import run
 from planner.report import html_report, plan_to_dict, workbook_bytes
-from tests.conftest import catalog, host, inventory, vms
+from tests.conftest import PURE, catalog, host, inventory, vms
 from tests.test_properties import scenarios
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_inventory.csv"
@@ -395,3 +395,19 @@ def test_partition_above_every_bound_is_explained_by_packing() -> None:
     assert plan.status == "optimal"
     assert (reason.hosts, reason.capacity_hosts, reason.binding) == (3, 2, "packing")
     assert "proven: the VMs' sizes do not pack into 2 hosts" in reason.text
+
+
+def test_partition_reasons_count_the_spares_the_plan_has() -> None:
+    """The reasons count the spares the plan really has: one of N+2 where max_count leaves
+    room for one, and one per planned cluster where a partition is split into clusters."""
+    capped = host("m0", cores=4, mem=16, max_count=2)
+    policy = PURE.model_copy(update={"ha_host_failures": 2, "objective": "cost"})
+    _, plan = run(inventory(*vms(1, vcpus=1, mem=0.5)), catalog(capped), policy)
+    (reason,) = plan.explanation.partitions
+    assert reason.hosts == len(plan.hosts) == 2
+    assert "(1 active + 1 spare for N+2)" in reason.text
+    split = PURE.model_copy(update={"ha_host_failures": 1, "max_cluster_hosts": 3})
+    _, plan = run(inventory(*vms(8, vcpus=4, mem=4)), catalog(host(cores=8, mem=16)), split)
+    (reason,) = plan.explanation.partitions
+    assert len(plan.spare_hosts) == 2
+    assert reason.hosts == len(plan.hosts) == 6
