@@ -67,3 +67,14 @@ def test_small_parts_are_not_held_to_the_ratio() -> None:
 def test_damaged_zip_is_left_to_the_workbook_reader() -> None:
     """Bytes that are no zip pass the size check: the reader names the damage."""
     check_xlsx(b"PK\x03\x04 not a zip", "f.xlsx", Limits())
+
+
+def test_zip_of_a_version_python_cannot_read_is_an_input_error() -> None:
+    """A workbook whose directory asks for zip version 6.4 (which Python's reader refuses with
+    NotImplementedError, found by fuzzing) is refused as input, not a crash."""
+    data = bytearray(_zip(**{"a.xml": b"<a/>"}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6 : central + 8] = (64).to_bytes(2, "little")  # version needed: 6.4
+    check_xlsx(bytes(data), "f.xlsx", Limits())
+    with pytest.raises(InputError, match=r"f\.xlsx"):
+        read_inventory(bytes(data), name="f.xlsx")
