@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ def _licences(
 _MOBILE_CACHE: OrderedDict[tuple[int, ...], tuple[tuple[object, ...], dict[str, int]]] = (
     OrderedDict()
 )
+_MOBILE_LOCK = threading.Lock()  # the app plans in threads
 
 
 def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int]:
@@ -106,10 +108,11 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
     ht = problem.host_types[t_index]
     held = (part, problem.vms, ht, problem.catalog.licences)
     key = tuple(id(x) for x in held)
-    hit = _MOBILE_CACHE.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
-        _MOBILE_CACHE.move_to_end(key)
-        return hit[1]
+    with _MOBILE_LOCK:
+        hit = _MOBILE_CACHE.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
+            _MOBILE_CACHE.move_to_end(key)
+            return hit[1]
     stacking = {
         lic.tag
         for lic in problem.catalog.licences
@@ -131,9 +134,10 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
             bisect.bisect_right(cpu, ht.cpu_cap_m),
             bisect.bisect_right(mem, ht.mem_cap_mib),
         )
-    _MOBILE_CACHE[key] = (held, counts)
-    if len(_MOBILE_CACHE) > 256:
-        _MOBILE_CACHE.popitem(last=False)
+    with _MOBILE_LOCK:
+        _MOBILE_CACHE[key] = (held, counts)
+        if len(_MOBILE_CACHE) > 256:
+            _MOBILE_CACHE.popitem(last=False)
     return counts
 
 
