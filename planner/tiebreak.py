@@ -30,6 +30,7 @@ from planner.costs import licence_for_tag
 from planner.heuristic import UNLIMITED, right_size
 from planner.models import Problem
 from planner.packing import HostBin, Packing, bin_cost
+from planner.tolerances import COST_SAVING_MIN
 
 __all__ = ["MAX_WORK", "cheaper_same_hosts"]
 
@@ -61,13 +62,13 @@ def cheaper_same_hosts(problem: Problem, packing: Packing) -> tuple[Packing, flo
         gain = sum(
             bin_cost(problem, bins[n]).total - bin_cost(problem, dealt[n]).total for n in changed
         )
-        if gain > 1e-6:
+        if gain > COST_SAVING_MIN:
             out.extend(dealt)
             saved += gain
         else:
             out.extend(bins)
     remodelled, gain = _cheapest_models(problem, out)
-    if gain > 1e-6:
+    if gain > COST_SAVING_MIN:
         return remodelled, saved + gain
     return (tuple(out), saved) if saved > 0 else (packing, 0.0)
 

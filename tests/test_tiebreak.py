@@ -31,7 +31,7 @@ def test_sql_vms_spread_by_the_host_count_search_are_dealt_onto_one_host() -> No
     each (as the host-count search may leave them): dealt out again, both SQL VMs share one
     host, so SQL Server is licensed on one host instead of two."""
     vms = [
-        VM(name=f"v{i}", vcpus=4, memory_gib=4, licenses=("sql",) if i % 2 == 0 else ())
+        VM(name=f"v{i}", vcpus=4, memory_gib=4, licences=("sql",) if i % 2 == 0 else ())
         for i in range(4)
     ]
     problem = build_problem(inventory(*vms), catalog(host(), licences=(SQL,)), PURE)
@@ -46,7 +46,7 @@ def test_hosts_plan_says_its_cost_is_a_tie_break_not_proven() -> None:
     """The plan with the fewest hosts keeps its proof of the host count, licenses SQL Server
     on one host, and says the cost among such plans is not proven minimal."""
     vms = [
-        VM(name=f"v{i}", vcpus=4, memory_gib=4, licenses=("sql",) if i % 2 == 0 else ())
+        VM(name=f"v{i}", vcpus=4, memory_gib=4, licences=("sql",) if i % 2 == 0 else ())
         for i in range(4)
     ]
     _, plan = run(inventory(*vms), catalog(host(), licences=(SQL,)), PURE)
@@ -58,14 +58,14 @@ def test_hosts_plan_says_its_cost_is_a_tie_break_not_proven() -> None:
 def test_hosts_objective_puts_each_host_on_the_cheapest_model_that_holds_it() -> None:
     """For the host count a 16-core host dominates an 8-core one; a host whose VMs fit the
     8-core model is moved there when that is cheaper (here: per-core SQL Server licences)."""
-    vms = [VM(name=f"v{i}", vcpus=4, memory_gib=4, licenses=("sql",)) for i in range(3)]
+    vms = [VM(name=f"v{i}", vcpus=4, memory_gib=4, licences=("sql",)) for i in range(3)]
     inv = inventory(*vms)
     big, small = host("h16", cores=16, mem=32, price=1500), host("h8", cores=8, mem=16)
     cat = catalog(big, small, licences=(SQL,))
     _, plan = run(inv, cat, PURE)
     # 12 vCPUs need the 16-core model on one host, or two hosts: one host, as the hosts say.
     assert [h.model for h in plan.hosts] == ["h16"]
-    two = [VM(name=f"w{i}", vcpus=4, memory_gib=4, licenses=("sql",)) for i in range(2)]
+    two = [VM(name=f"w{i}", vcpus=4, memory_gib=4, licences=("sql",)) for i in range(2)]
     _, plan = run(inventory(*two), cat, PURE)
     assert [h.model for h in plan.hosts] == ["h8"]
     assert plan.cost.licences == SQL.price * 8
@@ -79,7 +79,7 @@ def test_tie_break_never_changes_a_partitions_host_count_or_a_hosts_load() -> No
             name=f"v{i}",
             vcpus=1 + i % 3,
             memory_gib=2 + i % 2,
-            licenses=(("sql",) if i % 5 == 0 else ()) + (("windows",) if i % 2 else ()),
+            licences=(("sql",) if i % 5 == 0 else ()) + (("windows",) if i % 2 else ()),
             zone="dmz" if i % 7 == 0 else "",
         )
         for i in range(60)
