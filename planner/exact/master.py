@@ -37,6 +37,7 @@ from planner.tolerances import DUAL_EPS, REDUCED_COST_TOL
 __all__ = ["Master", "column_generation", "exchanges", "update_bounds"]
 
 EXCHANGES_PER_CLASS = 3  # dual-optimal inequalities kept per class
+SMOOTHING = 0.5  # Wentges: weight of the best-bound duals in the point priced (cost objective)
 
 
 class Master:
@@ -130,6 +131,8 @@ def column_generation(state: State, cg_until: float) -> tuple[bool, int]:
     """
     assert state.lp is not None
     iterations = 0
+    center: tuple[list[float], dict[int, float]] | None = None  # duals of the best bound
+    center_bound = -math.inf  # that bound (this run's own, before the cheap bounds)
     while state.clock() < cg_until:
         if proven(state):
             return False, iterations
@@ -137,50 +140,81 @@ def column_generation(state: State, cg_until: float) -> tuple[bool, int]:
         lp = state.lp.solve()
         if lp is None:
             return False, iterations
-        _, duals, mu, _ = lp
+        _, lp_duals, lp_mu, _ = lp
         active = [p for p in state.by_partition if not (state.separable and state.done(p))]
-        added = 0
-        for p_index in active:
-            for t in types_of(state, p_index):
-                for col in greedy_columns(state, p_index, t, duals, mu[t]):
-                    added += state.add(col)
-        if added:
-            continue
-        # No greedy column improves: price by DP on a capacity grid (exact when the sizes
-        # allow, else a rounded-up column and a rounded-down bound), then by CP-SAT where
-        # the grid leaves the answer open. Both give valid bounds.
-        values: dict[tuple[int, int], float] = {}
-        all_exact = True
-        for p_index in active:
-            for t in types_of(state, p_index):
-                exact = False
-                if applies(state):  # branch and bound: exact in milliseconds
-                    cols, values[p_index, t], exact = bb_columns(state, p_index, t, duals)
-                if exact:
-                    pass
-                elif state.by_hosts:
-                    cols, values[p_index, t], exact = dp_columns(state, p_index, t, duals, mu[t])
-                else:  # licences and energy: the grid knows nothing of them
-                    cols, values[p_index, t], exact = [], math.inf, False
-                for col in cols:
-                    added += state.add(col)
-                if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (
-                    1 + REDUCED_COST_TOL
-                ):
-                    continue
-                remaining = state.left(cg_until)
-                if remaining <= 0:
-                    return False, iterations
-                hint = dict(cols[0].counts) if cols else None
-                cols, bound, exact = exact_columns(state, p_index, t, duals, mu[t], remaining, hint)
-                values[p_index, t] = min(values[p_index, t], bound)
-                all_exact = all_exact and exact
-                for col in cols:
-                    added += state.add(col)
-        update_bounds(state, duals, mu, values, active)
-        if not added:  # the bounds above are then the LP value (up to tolerances)
+        # Wentges smoothing (cost objective): price at a point between the LP's duals and
+        # those that gave the best bound so far; where that finds no column (a mis-price),
+        # price at the LP's duals. Any duals give valid bounds.
+        points = [(lp_duals, lp_mu)]
+        if center is not None and not state.by_hosts:
+            a = SMOOTHING
+            smooth = [a * c + (1 - a) * d for c, d in zip(center[0], lp_duals, strict=True)]
+            smooth_mu = {t: a * center[1][t] + (1 - a) * m for t, m in lp_mu.items()}
+            points.insert(0, (smooth, smooth_mu))
+        for duals, mu in points:
+            added, values, all_exact = _price(state, active, duals, mu, cg_until)
+            if added is None:
+                return False, iterations
+            if values is not None:
+                bound = update_bounds(state, duals, mu, values, active)
+                if center is None or bound > center_bound:
+                    center, center_bound = (duals, mu), bound
+            if added:
+                break
+        else:  # no column at the LP's duals: the bounds above are the LP value
             return all_exact, iterations
     return False, iterations
+
+
+def _price(
+    state: State,
+    active: list[int],
+    duals: list[float],
+    mu: dict[int, float],
+    cg_until: float,
+) -> tuple[int | None, dict[tuple[int, int], float] | None, bool]:
+    """One pricing round at ``duals``: (columns added, or None when the work ran out; the
+    pricing values when the round priced exactly, else None; whether every pricing was
+    complete). Greedy first; exact pricing only when it finds nothing."""
+    added = 0
+    for p_index in active:
+        for t in types_of(state, p_index):
+            for col in greedy_columns(state, p_index, t, duals, mu[t]):
+                added += state.add(col)
+    if added:
+        return added, None, False
+    # No greedy column improves: price by DP on a capacity grid (exact when the sizes
+    # allow, else a rounded-up column and a rounded-down bound), then by CP-SAT where
+    # the grid leaves the answer open. Both give valid bounds.
+    values: dict[tuple[int, int], float] = {}
+    all_exact = True
+    for p_index in active:
+        for t in types_of(state, p_index):
+            exact = False
+            if applies(state):  # branch and bound: exact in milliseconds
+                cols, values[p_index, t], exact = bb_columns(state, p_index, t, duals)
+            if exact:
+                pass
+            elif state.by_hosts:
+                cols, values[p_index, t], exact = dp_columns(state, p_index, t, duals, mu[t])
+            else:  # licences and energy: the grid knows nothing of them
+                cols, values[p_index, t], exact = [], math.inf, False
+            for col in cols:
+                added += state.add(col)
+            if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (
+                1 + REDUCED_COST_TOL
+            ):
+                continue
+            remaining = state.left(cg_until)
+            if remaining <= 0:
+                return None, None, False
+            hint = dict(cols[0].counts) if cols else None
+            cols, bound, exact = exact_columns(state, p_index, t, duals, mu[t], remaining, hint)
+            values[p_index, t] = min(values[p_index, t], bound)
+            all_exact = all_exact and exact
+            for col in cols:
+                added += state.add(col)
+    return added, values, all_exact
 
 
 def update_bounds(
@@ -189,14 +223,15 @@ def update_bounds(
     mu: dict[int, float],
     values: dict[tuple[int, int], float],
     active: list[int],
-) -> None:
+) -> float:
     """Farley and Lagrangian bounds from duals and upper bounds on the pricing values.
 
     ``values[p, t]`` bounds max over patterns a of (sum_c duals_c a_c - variable cost(a)).
     Scaling the duals by theta <= 1 so that every column's reduced cost is >= 0 gives a
     feasible dual, hence the bound theta * (dual objective) (Farley); subtracting, for each
     (partition, model), the most negative reduced cost times the most hosts it can use gives
-    another (Lagrange). Both are valid at every round, converged or not.
+    another (Lagrange). Both are valid at every round, converged or not. Returns the
+    bound these duals give (over the active partitions; -inf when not computed).
     """
     problem = state.problem
     hts = problem.host_types
@@ -237,9 +272,14 @@ def update_bounds(
         return total
 
     if state.separable:
+        total = 0.0
         for p in active:
             b = max(farley([p], False), lagrange([p], False))
             state.bound[p] = max(state.bound.get(p, 0.0), b)
-    elif len(active) == len(state.by_partition):
+            total += b
+        return total
+    if len(active) == len(state.by_partition):
         b = max(farley(state.by_partition, True), lagrange(state.by_partition, True))
         state.joint_bound = max(state.joint_bound, b)
+        return b
+    return -math.inf
