@@ -910,7 +910,8 @@ def render(results: Path) -> str:
     if inv:
         metas.append((inv_path, read_meta(inv_path)))
     metas += [(path, meta) for path, meta, _ in load_cli(results)]
-    for name in ("cli_sample.csv", "sweep_backends.csv", "cost_10k.csv", "triplets_20k.csv"):
+    names = ("cli_sample.csv", "sweep_backends.csv", "cost_10k.csv", "triplets_20k.csv")
+    for name in (*names, "cli_cost.csv"):
         if (results / name).exists():
             metas.append((results / name, read_meta(results / name)))
     dates = sorted(m.get("date", "") for _, m in metas if m.get("date"))
@@ -1009,6 +1010,11 @@ def render(results: Path) -> str:
     parts += [_triplets_section(results / "triplets_20k.csv"), ""]
     parts += [_sweep_backends_section(results / "sweep_backends.csv"), ""]
     parts += [_cost_10k_section(results / "cost_10k.csv"), ""]
+    parts += [_cost_cli_section(results / "cli_cost.csv"), ""]
+    # The cost gap taken apart at the engine (measured by hand): kept as written.
+    diagnosis = results / "cost_diagnosis.md"
+    if diagnosis.is_file():
+        parts += [diagnosis.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(parts)
 
 
@@ -1137,6 +1143,41 @@ def _sweep_backends_section(path: Path) -> str:
             "on a busy machine, not how they scale on idle cores."
         )
     return "\n".join([*lines, *derived])
+
+
+def _cost_cli_section(path: Path) -> str:
+    """The cost objective through the CLI with its defaults, every case twice
+    (``benchmarks.cli_cost``): cost, bound, gap, time, the wall-clock cap, same plan."""
+    head = [
+        "## 8. The cost objective through the CLI (defaults, 30 s, twice)",
+        "",
+        "The bundled sample and the RVTools exports, `planner plan FILE` with the CLI's "
+        "defaults (objective cost, N+1, `time_limit_s = 30`), by `benchmarks/cli_cost.py`. "
+        "*s* is the wall time of the whole process, start included; *capped*: the plan's note "
+        "that the wall-clock cap stopped the search before its work budget (a busy machine: "
+        "the plan then depends on the load); *load*: the 1-minute load average at the start.",
+        "",
+    ]
+    if not path.is_file():
+        return "\n".join([*head, "Not run."])
+    rows = read_csv(path)
+    lines = [
+        *head,
+        "| case | VMs | cost (run 1 / 2) | bound (run 1 / 2) | gap (run 1 / 2) "
+        "| s (run 1 / 2) | capped | load | same plan |",
+        "|---|---:|---:|---:|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['vms']} "
+            f"| {float(r['cost_1']):,.0f} / {float(r['cost_2']):,.0f} "
+            f"| {float(r['bound_1']):,.0f} / {float(r['bound_2']):,.0f} "
+            f"| {100 * float(r['gap_1']):.2f} % / {100 * float(r['gap_2']):.2f} % "
+            f"| {float(r['seconds_1']):.1f} / {float(r['seconds_2']):.1f} "
+            f"| {r['capped_1']} / {r['capped_2']} | {float(r['load_1']):.1f} / "
+            f"{float(r['load_2']):.1f} | {r['same_plan']} |"
+        )
+    return "\n".join(lines)
 
 
 def _footprint(metas: Sequence[tuple[Path, dict[str, Any]]]) -> str:
