@@ -93,7 +93,6 @@ __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
 SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
 CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
-CG_SHARE_COST = 0.8  # the same for the cost objective
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.05  # share of the budget of the local search after column generation
 ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
@@ -195,10 +194,7 @@ def improve(
         value_correction(state, _open(state), state.work + SEQUENTIAL_SHARE * budget)
         done("sequential value correction")
     if not converged:
-        # The cost LP converges more slowly (every exact pricing is a CP-SAT call) and the
-        # integer phases rarely improve on what it leaves: it keeps a larger share.
-        cg_until = (CG_SHARE if state.by_hosts else CG_SHARE_COST) * budget
-        converged, more = column_generation(state, cg_until)
+        converged, more = column_generation(state, CG_SHARE * budget)
         iterations += more
         done("column generation")
     if not proven(state):  # now aiming at the column-generation bound
