@@ -29,7 +29,7 @@ from planner.heuristic import first_fit_decreasing
 from planner.ingest import read_inventory
 from planner.models import VM, Licence, Problem
 from planner.packing import HostBin, Packing
-from planner.settings import load_policy
+from planner.settings import load_settings
 from planner.sizing import build_problem
 from planner.solve import _only
 from planner.tolerances import meets_bound
@@ -158,9 +158,9 @@ def test_smoothed_pricing_bounds_the_sample_within_the_default_budget() -> None:
     the work the 30 s default gives column generation's second slot, the smoothed pricing
     lifts the bound above the cheap one; unsmoothed it proved no bound of its own by then
     (measured: 3,175,989, the cheap bound, against 3,270,191 now)."""
-    problem = build_problem(
-        read_inventory(REPO / "data" / "sample_inventory.csv"), load_catalog(), load_policy(None)
-    )
+    policy, _ = load_settings(None)
+    inv = read_inventory(REPO / "data" / "sample_inventory.csv")
+    problem = build_problem(inv, load_catalog(), policy)
     largest = max(range(len(problem.partitions)), key=lambda p: len(problem.partitions[p].vms))
     sub = _only(problem, [largest])
     ffd, _ = first_fit_decreasing(sub)
