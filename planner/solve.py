@@ -259,7 +259,7 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             packing_objective(problem, kept)[0],
             sum(bounds.partition_cost[p] for p in small),
         )
-        packing = _replace(packing, large, result.packing)
+        packing = _keep_cheaper(problem, packing, large, result.packing)
         large_bound = max(large_bound, result.bound)
         capped = result.capped
     if small:
@@ -391,6 +391,20 @@ def _place_capped(
     if still:  # pragma: no cover - every VM left fits an uncapped model
         return packing, failed, False
     return placed.bins + more, {}, False
+
+
+def _keep_cheaper(problem: Problem, packing: Packing, parts: list[int], bins: Packing) -> Packing:
+    """``packing`` with the partitions ``parts`` taken from ``bins`` (the engine's plan of
+    their active hosts), except, for the cost objective with N+k spares, a partition whose
+    engine plan costs more once its spares are added (bigger hosts need bigger spares,
+    which the engine does not weigh): that one keeps the hosts the engine started from."""
+    if problem.policy.objective != "cost" or problem.policy.ha_host_failures == 0:
+        return _replace(packing, parts, bins)
+    for p in parts:
+        trial = _replace(packing, [p], tuple(b for b in bins if b.partition == p))
+        if with_spares(problem, trial) < with_spares(problem, packing):
+            packing = trial
+    return packing
 
 
 def _replace(packing: Packing, parts: list[int], bins: Packing) -> Packing:

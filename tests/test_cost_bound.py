@@ -31,7 +31,8 @@ from planner.models import VM, Licence, Problem
 from planner.packing import HostBin, Packing
 from planner.settings import load_settings
 from planner.sizing import build_problem
-from planner.solve import _only
+from planner.solve import _keep_cheaper, _only
+from planner.spares import with_spares
 from planner.tolerances import meets_bound
 from tests.conftest import PURE, REPO, WIN_DC, WIN_STD, catalog, check_packing, host, inventory
 
@@ -169,3 +170,27 @@ def test_smoothed_pricing_bounds_the_sample_within_the_default_budget() -> None:
     column_generation(state, 0.5 * 0.75 * 30 * UNITS_PER_S)
     assert state.total_bound() > cheap * 1.02
     assert state.total_bound() <= state.total_value()
+
+
+def test_an_engine_plan_whose_spares_cost_more_is_not_kept() -> None:
+    """One 8-core VM pair: on one 16-core host the active hosts cost less than on two 8-core
+    hosts, but its N+1 spare is a 16-core host too, so the whole costs more: the partition
+    keeps the two small hosts; without spares the big host is kept."""
+    items = [VM(name=f"v{i}", vcpus=8, memory_gib=16) for i in range(2)]
+    models = (
+        host("s8", cores=8, mem=32, price=4000.0),
+        host("l16", cores=16, mem=64, price=13000.0),
+    )
+    for spares in (1, 0):
+        policy = COST.model_copy(update={"ha_host_failures": spares})
+        problem = build_problem(inventory(*items), catalog(*models), policy)
+        small, big = (t.index for t in problem.host_types)
+        start = (HostBin(0, small, (0,)), HostBin(0, small, (1,)))
+        engine = (HostBin(0, big, (0, 1)),)
+        assert objective_of(problem, engine) < objective_of(problem, start)
+        kept = _keep_cheaper(problem, start, [0], engine)
+        if spares:
+            assert with_spares(problem, engine) > with_spares(problem, start)
+            assert kept == start
+        else:
+            assert kept == engine
