@@ -60,7 +60,7 @@ MODELS = (
 
 def _problem(specs: list[tuple[int, int, int]], models: int) -> Problem:
     items = [
-        VM(name=f"v{i}", vcpus=c, memory_gib=m, licenses=TAGS[tag])
+        VM(name=f"v{i}", vcpus=c, memory_gib=m, licences=TAGS[tag])
         for i, (c, m, tag) in enumerate(specs)
     ]
     hosts = MODELS[:models]
