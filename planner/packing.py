@@ -16,7 +16,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from planner.costs import host_cost, host_total, hypervisor_licences, tag_licences
+from planner.costs import host_cost, host_total, hypervisor_licences, licence_cost, tag_licences
 from planner.models import CostBreakdown, HostModel, HostType, Licence, LicenceUse, Problem
 from planner.tolerances import COST_EPS
 
@@ -28,8 +28,11 @@ __all__ = [
     "bin_licences",
     "dominates",
     "mobile_counts",
+    "mobile_licence_cost",
+    "mobile_tags",
     "packing_cost",
     "packing_objective",
+    "stacking_tags",
     "undominated",
     "vm_classes",
 ]
@@ -113,11 +116,7 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
         if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
             _MOBILE_CACHE.move_to_end(key)
             return hit[1]
-    stacking = {
-        lic.tag
-        for lic in problem.catalog.licences
-        if lic.applies_to == "tagged" and lic.unit != "vm" and lic.vms_per_grant > 0
-    }
+    stacking = stacking_tags(problem)
     sizes: dict[str, list[tuple[int, int]]] = {}
     for i in part.vms:
         v = problem.vms[i]
@@ -139,6 +138,42 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
         if len(_MOBILE_CACHE) > 256:
             _MOBILE_CACHE.popitem(last=False)
     return counts
+
+
+def stacking_tags(problem: Problem) -> frozenset[str]:
+    """Tags with a licence that covers a limited number of VMs per grant (Windows Server
+    Standard, RHEL Server): the ones ``vm_mobility = cluster`` prices for VMs that may move."""
+    return frozenset(
+        lic.tag
+        for lic in problem.catalog.licences
+        if lic.applies_to == "tagged" and lic.unit != "vm" and lic.vms_per_grant > 0
+    )
+
+
+def mobile_tags(problem: Problem) -> frozenset[str]:
+    """Tags whose licence cost ``vm_mobility`` makes a fixed cost of every host of a
+    partition (``mobile_licence_cost``): the stacking tags with ``cluster``, none pinned."""
+    return stacking_tags(problem) if problem.policy.vm_mobility == "cluster" else frozenset()
+
+
+def mobile_licence_cost(problem: Problem, p_index: int, t_index: int) -> float:
+    """With ``vm_mobility = cluster``: what every host of type ``t_index`` in partition
+    ``p_index`` pays for the tagged VMs that may move onto it, whatever it runs.
+
+    ``bin_licences`` licenses such a host for ``mobile_counts`` VMs of each stacking tag (at
+    least as many as any host of the type can run), so this part of its licence cost does
+    not depend on its VMs: the optimizers price it with the host, and the tag's own VMs
+    add nothing (``mobile_tags``). 0 with ``pinned``.
+    """
+    if problem.policy.vm_mobility != "cluster":
+        return 0.0
+    model = problem.host_types[t_index].model
+    licences = problem.catalog.licences
+    years = problem.policy.horizon_years
+    return sum(
+        licence_cost(tag, model, n, licences, years)
+        for tag, n in mobile_counts(problem, p_index, t_index).items()
+    )
 
 
 def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:

@@ -84,7 +84,7 @@ from planner.exact.search import (
 )
 from planner.exact.sequential import value_correction
 from planner.models import WORK_SHARE, Problem
-from planner.packing import HostBin, Packing
+from planner.packing import HostBin, Packing, mobile_tags
 from planner.statistics import Phase, Recorder, TracePoint
 
 __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
@@ -156,6 +156,8 @@ def improve(
     budget = work_s * UNITS_PER_S
     classes, by_partition = build_classes(problem)
     state = State(problem, classes, by_partition, wall_start + time_limit, seed)
+    if problem.policy.objective == "cost":
+        state.mobile = mobile_tags(problem)
     recorder = Recorder(wall_start, lambda: state.work / UNITS_PER_S)
 
     def done(phase: str) -> None:

@@ -26,7 +26,7 @@ from planner.bounds import spare_candidates
 from planner.costs import host_total, licence_cost
 from planner.exact.classes import reproducible_solver
 from planner.models import Problem
-from planner.packing import HostBin, Packing
+from planner.packing import HostBin, Packing, mobile_licence_cost, mobile_tags
 
 __all__ = ["MAX_VMS", "CostAssignment", "assign_cost"]
 
@@ -103,7 +103,8 @@ def _add_spares(
         if cap_count is not None:
             m.add(sum(z[j, t] for j in range(n) if (j, t) in z) + k <= cap_count).only_enforce_if(v)
     terms: list[cp_model.LinearExprT] = [
-        k * math.floor(host_total(hts[t]) * SCALE) * v for t, v in s.items()
+        k * math.floor(host_total(hts[t], mobile_licence_cost(problem, p, t)) * SCALE) * v
+        for t, v in s.items()
     ]
     for tag, per_slot in sorted(counts.items()):
         most = max(most_here for _, most_here in per_slot)
@@ -174,9 +175,17 @@ def _partition(
     cost_terms: list[cp_model.LinearExprT] = []
     counts: dict[str, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)  # per slot: n, most
     tables: dict[tuple[str, int], list[int]] = {}
+    # vm_mobility = cluster: the stacking tags' licences are part of every host's fixed cost.
+    mobile = mobile_tags(problem)
+    fixed = {
+        t: math.floor(host_total(hts[t], mobile_licence_cost(problem, p, t)) * SCALE) for t in types
+    }
 
     def table(tag: str, t: int, most: int) -> list[int]:
-        """Scaled cost of the cheapest licence for 0..most tagged VMs on model t."""
+        """Scaled cost of the cheapest licence for 0..most tagged VMs on model t (zeros for
+        a mobile tag: its cost is in ``fixed``)."""
+        if tag in mobile:
+            return [0] * (most + 1)
         key = (tag, t)
         if key not in tables or len(tables[key]) <= most:
             row = [0]
@@ -188,7 +197,7 @@ def _partition(
 
     for j in range(n):
         on = list(range(j, n))
-        cost_terms += [math.floor(host_total(hts[t]) * SCALE) * z[j, t] for t in types]
+        cost_terms += [fixed[t] * z[j, t] for t in types]
         tags = sorted({tag for a in on for tag in problem.vms[vms[a]].tags})
         for tag in tags:
             tagged = [a for a in on if tag in problem.vms[vms[a]].tags]

@@ -25,7 +25,14 @@ from ortools.sat.python import cp_model
 from planner.bounds import Bounds, lower_bounds
 from planner.costs import host_total, licence_cost
 from planner.models import Problem
-from planner.packing import HostBin, Packing, packing_objective, undominated, vm_classes
+from planner.packing import (
+    HostBin,
+    Packing,
+    mobile_licence_cost,
+    packing_objective,
+    undominated,
+    vm_classes,
+)
 from planner.tolerances import IMPROVEMENT_TOL, INTEGRAL_TOL, meets_bound
 
 __all__ = [
@@ -135,6 +142,10 @@ class State:
     patterns: list[Pattern] = field(default_factory=list)
     seen: set[PatternKey] = field(default_factory=set)
     licence_tables: dict[tuple[int, str], list[float]] = field(default_factory=dict)
+    # vm_mobility = cluster: the stacking tags' licences are a fixed cost of every host of a
+    # partition (``packing.mobile_licence_cost``), per (partition, type).
+    mobile: frozenset[str] = frozenset()
+    mobile_costs: dict[tuple[int, int], float] = field(default_factory=dict)
     lp: LPMaster | None = None
     # Best incumbent, per partition: its bins and objective value.
     bins: dict[int, list[HostBin]] = field(default_factory=dict)
@@ -295,7 +306,10 @@ def class_of(state: State) -> dict[int, int]:
 
 
 def licence_table(state: State, t: int, tag: str, n_max: int) -> list[float]:
-    """Cheapest licence cost for 0..n_max VMs tagged ``tag`` on a host of type ``t``."""
+    """Cheapest licence cost for 0..n_max VMs tagged ``tag`` on a host of type ``t``; all
+    zeros for a mobile tag, whose cost is the host's (``host_fixed_cost``)."""
+    if tag in state.mobile:
+        return [0.0] * (n_max + 1)
     key = (t, tag)
     table = state.licence_tables.get(key)
     if table is None or len(table) <= n_max:
@@ -307,12 +321,25 @@ def licence_table(state: State, t: int, tag: str, n_max: int) -> list[float]:
     return table
 
 
-def host_fixed_cost(state: State, t: int) -> float:
-    """Cost of a host of type t whatever it runs (1 for the host count)."""
-    return 1.0 if state.by_hosts else host_total(state.problem.host_types[t])
+def host_fixed_cost(state: State, t: int, p: int) -> float:
+    """Cost of a host of type t in partition p whatever it runs (1 for the host count)."""
+    if state.by_hosts:
+        return 1.0
+    return host_total(state.problem.host_types[t], mobile_cost(state, p, t))
 
 
-def pattern_cost(state: State, t: int, counts: dict[int, int]) -> float:
+def mobile_cost(state: State, p: int, t: int) -> float:
+    """The licences a host of type t in partition p holds for VMs that may move onto it."""
+    if not state.mobile:
+        return 0.0
+    key = (p, t)
+    if key not in state.mobile_costs:
+        state.mobile_costs[key] = mobile_licence_cost(state.problem, p, t)
+    return state.mobile_costs[key]
+
+
+def pattern_cost(state: State, p: int, t: int, counts: dict[int, int]) -> float:
+    """What a host of type t in partition p running ``counts`` (class -> VMs) costs."""
     if state.by_hosts:
         return 1.0
     ht = state.problem.host_types[t]
@@ -324,12 +351,14 @@ def pattern_cost(state: State, t: int, counts: dict[int, int]) -> float:
         for tag in c.tags:
             tags[tag] += k
     lic = sum(licence_table(state, t, tag, n)[n] for tag, n in tags.items())
-    return host_total(ht, lic, load)
+    return host_total(ht, lic + mobile_cost(state, p, t), load)
 
 
 def make_pattern(state: State, partition: int, t: int, counts: dict[int, int]) -> Pattern:
     kept = {c: k for c, k in counts.items() if k > 0}
-    return Pattern(partition, t, tuple(sorted(kept.items())), pattern_cost(state, t, kept))
+    return Pattern(
+        partition, t, tuple(sorted(kept.items())), pattern_cost(state, partition, t, kept)
+    )
 
 
 def fit_count(state: State, ci: int, t: int) -> int:

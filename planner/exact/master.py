@@ -201,7 +201,7 @@ def _price(
                 cols, values[p_index, t], exact = [], math.inf, False
             for col in cols:
                 added += state.add(col)
-            if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t) * (
+            if exact or values[p_index, t] + mu[t] <= host_fixed_cost(state, t, p_index) * (
                 1 + REDUCED_COST_TOL
             ):
                 continue
@@ -254,7 +254,7 @@ def update_bounds(
                 continue
             gain = v + (mu[t] if with_caps else 0.0)
             if gain > DUAL_EPS:
-                theta = min(theta, host_fixed_cost(state, t) / gain)
+                theta = min(theta, host_fixed_cost(state, t, p) / gain)
         if not state.by_hosts:
             theta = min(theta, 1.0)  # scaling up is only valid when every column costs the same
         if math.isinf(theta):
@@ -266,7 +266,7 @@ def update_bounds(
         for (p, t), v in values.items():
             if p not in parts:
                 continue
-            rc = host_fixed_cost(state, t) - v - (mu[t] if with_caps else 0.0)
+            rc = host_fixed_cost(state, t, p) - v - (mu[t] if with_caps else 0.0)
             if rc < 0:
                 total += rc * max_hosts(state, p, t)
         return total

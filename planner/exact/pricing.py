@@ -319,9 +319,8 @@ def exact_columns(
     # VMs of zero dual only add cost (licence and energy costs grow with the VM count).
     items = [ci for ci in state.by_partition[p_index] if t in state.classes[ci].fits]
     items = [ci for ci in items if duals[ci] > DUAL_EPS]
-    threshold = (
-        host_fixed_cost(state, t) - mu + PRICING_REL_TOL * max(1.0, abs(host_fixed_cost(state, t)))
-    )
+    fixed = host_fixed_cost(state, t, p_index)
+    threshold = fixed - mu + PRICING_REL_TOL * max(1.0, abs(fixed))
     if not items:
         return [], 0.0, True
     scale = PRICE_SCALE / max(duals[ci] for ci in items)
