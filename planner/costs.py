@@ -218,7 +218,7 @@ def host_cost(
     support = sum(u.support for u in uses)
     return (
         CostBreakdown(
-            hardware=model.price,
+            hardware=model.purchase_cost,  # nothing for a server already owned
             support=support,
             licences=sum(u.cost for u in uses) - support,
             energy=energy_cost(model, utilization, policy),

@@ -56,7 +56,8 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
             options = [
                 (_server_cost(v, m, problem), m)
                 for m in problem.catalog.hosts
-                if m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
+                # a server of today's estate runs VMs: it is no new dedicated server
+                if not m.owned and m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
             ]
             chosen[key] = min(options, key=lambda o: (o[0].total, o[1].model)) if options else None
         pick = chosen[key]

@@ -87,6 +87,7 @@ _NATIVE = _Format(
         _Col("zone", "zone", ("security zone",)),
         _Col("cluster", "cluster"),
         _Col("powerstate", "powerstate", ("power state", "state")),
+        _Col("host", "host", ("current host", "current_host")),
     ),
     ("inventory", "vms"),
 )
@@ -105,6 +106,7 @@ _RVTOOLS = _Format(
         _Col("cluster", "Cluster"),
         _Col("template", "Template"),
         _Col("srm_placeholder", "SRM Placeholder"),
+        _Col("host", "Host"),
     ),
     ("vinfo",),
 )
@@ -133,6 +135,7 @@ _LIVEOPTICS = _Format(
         _Col("os", "VM OS"),
         _Col("cluster", "Cluster"),
         _Col("storage_gib", "Virtual Disk Size (MiB)", unit=mib_to_gib),
+        _Col("host", "Host"),
     ),
     ("vms",),
 )
@@ -610,6 +613,7 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
     os_texts = data.text("os")
     licences = data.text("licenses")
     groups, zones, clusters = data.text("group"), data.text("zone"), data.text("cluster")
+    hosts = data.text("host")
     suspended = sum(t.lower() == "suspended" for t in data.text("powerstate"))
     rows = [row for row, _ in data.rows]
     data.rows = ()  # every cell needed is read: the cells can go before the VMs are made
@@ -636,6 +640,7 @@ def _convert(sheet: Sheet, spec: _Format, columns: dict[str, list[_Source]]) -> 
             cluster=clusters[i],
             powered_on=power[i] is not False,  # unknown power state: planned as on
             row=row,
+            host=hosts[i],
         )
         # Every field is given, so every VM's set of given fields is the same: one set for
         # all rather than one each (0.7 KB a VM). pydantic copies it before any change.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS
 from planner.tolerances import gap
@@ -37,6 +37,8 @@ __all__ = [
     "KFailureCheck",
     "Licence",
     "LicenceUse",
+    "Migration",
+    "Move",
     "Partition",
     "PartitionReason",
     "Plan",
@@ -76,6 +78,9 @@ class VM(_Frozen):
     cluster: str = ""  # placement domain: clusters are planned apart
     powered_on: bool = True
     row: int | None = None  # spreadsheet row of the source file (header = row 1)
+    # The host it runs on today (RVTools vInfo ``Host``); once matched against the estate's
+    # host list (``planner.estate``), that list's spelling of the name.
+    host: str = ""
 
 
 class Inventory(_Frozen):
@@ -110,6 +115,10 @@ class HostModel(_Frozen):
     rack_units: int = Field(default=0, ge=0)  # 0: 1U for one socket, 2U for two or more
     max_count: int | None = Field(default=None, ge=0)
     dedicated_only: bool = False  # offered to the dedicated baseline only, never as a host
+    # A server of today's estate (``planner.estate``): ``model`` is its host name, its
+    # purchase is already paid (``price`` is its estimated value, the base of its support).
+    owned: bool = False
+    cluster: str = ""  # an owned server's cluster today
     estimated: tuple[str, ...] = ()  # fields filled from published defaults
 
     @model_validator(mode="before")
@@ -152,6 +161,11 @@ class HostModel(_Frozen):
         if self.watts_idle < 0 or self.watts_max < self.watts_idle:
             raise ValueError("watts must satisfy 0 <= watts_idle <= watts_max")
         return self
+
+    @property
+    def purchase_cost(self) -> float:
+        """What buying it costs: its price, or nothing for a server already owned."""
+        return 0.0 if self.owned else self.price
 
     @property
     def cores(self) -> int:
@@ -336,6 +350,20 @@ class Policy(_Frozen):
     max_cluster_hosts: int | None = Field(
         default=None, ge=1, le=100_000
     )  # None: the profile's maximum
+    # Today's estate (planner.estate, planner.moves): size new hardware, plan onto the owned
+    # hosts only, or keep owned hosts and buy catalog models beside them.
+    estate: Literal["new", "existing", "mixed"] = "new"
+    max_moves: int | None = Field(default=None, ge=0, le=10_000_000)  # VMs that may change host
+    move_weight: Literal["vms", "memory"] = "vms"  # fewest moved VMs, or least moved memory
+    retire_hosts: tuple[str, ...] = ()  # owned hosts that must go (names as the host list)
+
+    @field_validator("retire_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        # --set retire_hosts=a,b arrives as one text
+        if isinstance(value, str):
+            return tuple(h.strip() for h in value.split(",") if h.strip())
+        return value
 
 
 WORK_SHARE = 0.75  # the default work budget: this share of the time limit (reference machine)
@@ -523,7 +551,7 @@ class HostPlan(_Frozen):
     model: str
     type_index: int
     partition: str
-    role: Literal["active", "spare"]
+    role: Literal["active", "spare", "retired"]
     cluster: str = ""  # the cluster the host is built into (a partition may need several)
     vms: tuple[str, ...]
     cpu_used_m: int
@@ -536,6 +564,7 @@ class HostPlan(_Frozen):
     cost: CostBreakdown = CostBreakdown()
     watts: float = 0.0  # expected draw at the wall before PUE (linear power model)
     limiting: str = ""  # cpu | memory | vm_count | none
+    existing: bool = False  # a server of today's estate (its model is its host name)
 
 
 class FailureCheck(_Frozen):
@@ -613,6 +642,44 @@ class Explanation(_Frozen):
     notes: tuple[str, ...] = ()  # rules left unpriced and why
 
 
+class Move(_Frozen):
+    """One VM migration: from its host today (``""``: unknown, placed like a new VM) to its
+    planned host, in migration wave ``wave`` (1 = first). ``swing``: a stop on a host that
+    is not its destination, freeing room for a later wave; ``exception``: the wave lets its
+    target exceed capacity for the time of the migration (said in words in the notes)."""
+
+    vm: str
+    source: str
+    target: str
+    wave: int = Field(ge=1)
+    swing: bool = False
+    exception: bool = False
+
+
+class Migration(_Frozen):
+    """From today's placement to the plan (``estate = existing | mixed``): the moves in waves.
+
+    ``moved_vms`` VMs change host; among plans on the kept hosts none moves fewer than
+    ``moves_bound`` (``moves_proven``: the count is proven minimal). ``retired``: owned hosts
+    the plan switches off. ``unmatched``: host names of the inventory the host list does not
+    name, with their VMs. ``violations``: with ``max_moves = 0``, every rule today's
+    placement breaks. ``before``: each owned host's VMs today.
+    """
+
+    moves: tuple[Move, ...] = ()
+    waves: int = 0
+    moved_vms: int = 0
+    moved_memory_gib: float = 0.0
+    moves_bound: float = 0.0
+    moves_proven: bool = False
+    weight: Literal["vms", "memory"] = "vms"
+    retired: tuple[HostPlan, ...] = ()
+    unmatched: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    violations: tuple[str, ...] = ()
+    before: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
 Status = Literal["optimal", "feasible", "partial", "infeasible"]
 
 
@@ -639,6 +706,7 @@ class Plan(_Frozen):
     explanation: Explanation = Explanation()
     notes: tuple[str, ...] = ()
     params: SolverParams | None = None  # the solver params it was made with (None: unknown)
+    migration: Migration | None = None  # today's estate to the plan (existing estates only)
 
     @property
     def active_hosts(self) -> tuple[HostPlan, ...]:

@@ -11,7 +11,9 @@ A what-if is the same call with a copied policy: ``policy.model_copy(update={...
 from __future__ import annotations
 
 from planner.errors import PlannerError
+from planner.estate import Estate, prepare, restrict_to_clusters
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
+from planner.moves import today_plan
 from planner.sizing import build_problem
 from planner.solve import Progress, SolveResult, solve
 from planner.verify import verify
@@ -26,18 +28,27 @@ def run(
     params: SolverParams | None = None,
     progress: Progress | None = None,
     warm: Plan | None = None,
+    estate: Estate | None = None,
 ) -> tuple[Problem, Plan]:
     """Size ``inventory`` under ``policy`` and plan it with ``params`` (default:
     ``SolverParams()``); the plan is verified.
 
     ``warm``: a plan of a nearby scenario to start the search from (see ``solve``).
+    ``estate``: today's hosts (``planner.estate``), needed when ``policy.estate`` is
+    ``existing`` or ``mixed``; with ``max_moves = 0`` the plan is today's placement, checked.
 
     Raises:
         InputError: the inventory or the policy does not fit the catalog (unknown licence
             tag, unknown hypervisor profile, no usable host model).
         PlannerError: the plan failed the independent verification (a bug, never expected).
     """
+    inventory, catalog, estate_notes = prepare(inventory, catalog, policy, estate)
     problem = build_problem(inventory, catalog, policy)
+    if policy.estate != "new":
+        problem = restrict_to_clusters(problem)
+        problem = problem.model_copy(update={"notes": (*estate_notes, *problem.notes)})
+        if policy.max_moves == 0:
+            return problem, today_plan(problem, params or SolverParams())
     return problem, solve_verified(problem, params, progress, warm).plan
 
 

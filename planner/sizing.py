@@ -265,7 +265,7 @@ def host_type(
         cpu_cap_m=cap_milli(usable_cores * ratio),
         mem_cap_mib=gib_to_mib_floor(usable_mem),
         vm_cap=profile.max_vms_per_host,
-        hardware_cost=model.price,
+        hardware_cost=model.purchase_cost,
         running_cost=server_running_cost(model, policy).total,
         energy_idle_cost=idle,
         energy_per_util_cost=energy_cost(model, 1.0, policy) - idle,

@@ -29,6 +29,7 @@ from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
 from planner.heuristic import first_fit_decreasing
 from planner.models import Plan, Problem, SolverParams
+from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, packing_objective
 from planner.spares import with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
@@ -97,6 +98,8 @@ def solve(
     )
     log.phase("plan")
     plan = analyse(plan, problem, found.bounds, params.seed)
+    # Today's estate: owned hosts named, retired ones listed, the moves in verified waves.
+    plan = attach_migration(problem, plan, found.moves)
     log.phase("analysis")
     plan = plan.model_copy(update={"solve_seconds": log.seconds(), "params": params})
     return SolveResult(plan, log.statistics())
@@ -114,6 +117,7 @@ class _Found:
     engine: str
     unplaced_proven: bool
     notes: tuple[str, ...]
+    moves: MoveStats | None = None  # today's estate: the fewest-moves search
 
 
 class _Log:
@@ -230,6 +234,8 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         small = []
     large = [p for p, part in enumerate(problem.partitions) if part.vms and p not in small]
     large_bound = sum(bounds.partition_cost[p] for p in large) if small else active_bound
+    if owns_search(problem):  # the fewest-moves model finds and proves the fewest hosts
+        large = []
     if large and not failed and not meets_bound(active_value, active_bound):
         # time_limit_s bounds the whole solve: keep back what building the plan will take.
         budget = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
@@ -288,10 +294,21 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         if capped
         else ()
     )
-    if problem.policy.objective == "hosts":
+    # Objective hosts breaks ties by cost; on an existing estate fewer moves come first.
+    if problem.policy.objective == "hosts" and not owns_search(problem):
         packing, tie_note = _cost_tie_break(problem, packing)
         notes = (*notes, tie_note)
-    return _Found(packing, failed, bounds, engine, capped_proof, notes)
+    # Today's estate: among plans as good, the one that moves the fewest VMs.
+    reserve = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+    packing, moved = fewest_moves(problem, packing, bool(failed), params, reserve)
+    if moved is not None:
+        log.phase("fewest moves")
+        if moved.active_bound:  # CP-SAT proved the fewest owned hosts
+            spares = bounds.spare_hosts
+            bounds = replace(bounds, hosts=max(bounds.hosts, moved.active_bound + spares))
+        if owns_search(problem) and not failed:
+            engine = "CP-SAT fewest owned hosts, then fewest moves"
+    return _Found(packing, failed, bounds, engine, capped_proof, notes, moved)
 
 
 def _cost_tie_break(problem: Problem, packing: Packing) -> tuple[Packing, str]:
