@@ -30,6 +30,7 @@ from tqdm import tqdm
 from planner.backends import BACKENDS
 from planner.catalog import load_catalog
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
+from planner.estate import Estate, read_host_list
 from planner.explain import explain_plan
 from planner.ingest import FORMATS, read_inventory
 from planner.limits import Limits, parse_limits
@@ -96,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--xlsx", type=Path, metavar="FILE", help="write the XLSX workbook")
     pl.add_argument("--html", type=Path, metavar="FILE", help="write the HTML report")
     pl.add_argument("--quiet", action="store_true", help="no progress bar")
+    pl.add_argument(
+        "--current-hosts",
+        type=Path,
+        metavar="FILE",
+        help="today's hosts (RVTools vHost CSV or workbook, Live Optics ESX Hosts) for "
+        "estate = existing | mixed (default: the inventory workbook's vHost sheet)",
+    )
     pl.add_argument(
         "--explain",
         action="store_true",
@@ -275,11 +283,26 @@ def _write(option: str, path: object, write: Callable[[], object]) -> None:
         raise InputError.single(str(path), f"cannot write --{option}: {reason}") from None
 
 
+def _estate(args: argparse.Namespace, policy: Policy) -> Estate | None:
+    """Today's hosts, for an existing or mixed estate: ``--current-hosts``, else the
+    inventory workbook's vHost sheet."""
+    if policy.estate == "new":
+        if args.current_hosts is not None:
+            raise InputError.single(
+                str(args.current_hosts),
+                "--current-hosts plans today's estate: set estate = existing or mixed",
+            )
+        return None
+    limits = parse_limits(args.limits)
+    return read_host_list(args.current_hosts or args.inventory, limits=limits)
+
+
 def _plan(args: argparse.Namespace) -> int:
     inventory, catalog, policy, params = _scenario(args)
     _outputs(args, "json", "csv", "xlsx", "html")
+    estate = _estate(args, policy)
     with _ProgressBar(params.time_limit_s, disable=args.quiet) as bar:
-        problem, plan = run(inventory, catalog, policy, params, progress=bar.update)
+        problem, plan = run(inventory, catalog, policy, params, progress=bar.update, estate=estate)
     if args.explain:
         plan = explain_plan(problem, plan, run, params)
     if args.json:

@@ -348,6 +348,8 @@ def prepare(
                 value=str(policy.max_moves),
             )
         return inventory, catalog, ()
+    if estate is None and any(h.owned for h in catalog.hosts):
+        return inventory, catalog, ()  # prepared already (a re-plan of the same problem)
     if estate is None:
         raise InputError.single(
             "policy",

@@ -14,6 +14,7 @@ from collections import Counter
 from planner.costs import host_cost
 from planner.models import COST_CATEGORIES, CostBreakdown, HostPlan, Plan, Problem, SizedVM
 from planner.tolerances import COST_EPS, COST_REL_TOL, meets_bound
+from planner.waves import verify_migration
 
 __all__ = ["verify"]
 
@@ -59,6 +60,7 @@ def verify(plan: Plan, problem: Problem) -> list[str]:
             f"the plan's {plan.objective} {plan.objective_value:,.2f} is below its lower bound "
             f"{plan.objective_bound:,.2f}"
         )
+    errors.extend(verify_migration(plan, problem))  # existing estates: the waves replayed
     return errors
 
 

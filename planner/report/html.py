@@ -20,6 +20,11 @@ from matplotlib.figure import Figure
 
 from planner.dedicated import compare
 from planner.models import Plan, Problem
+from planner.report.migration import (
+    host_utilisation_frame,
+    migration_summary_lines,
+    moves_frame,
+)
 from planner.report.placement import placement_frame
 from planner.report.tables import (
     CATEGORIES,
@@ -150,6 +155,9 @@ def html_report(plan: Plan, problem: Problem, made: datetime | None = None) -> s
         placement_truncated=len(placement) > PLACEMENT_ROWS,
         placement_rows=PLACEMENT_ROWS,
         placement_total=len(placement),
+        migration_lines=migration_summary_lines(plan),
+        migration_hosts=host_utilisation_frame(plan, problem),
+        moves_table=moves_frame(plan).head(PLACEMENT_ROWS),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.models import Plan, Problem
+from planner.report.migration import vm_migration
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = ["neutralise", "placement_csv_bytes", "placement_frame", "write_placement_csv"]
@@ -27,6 +28,7 @@ def placement_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
             where[name] = (h.id, h.model, h.partition)
     reasons = {u.vm: u.reason for u in plan.unplaced}
     sized = {v.name: v for v in problem.vms}
+    moves = vm_migration(plan, problem)  # existing estates: where each VM runs today
     rows = []
     for vm in problem.inventory.vms:
         host, model, partition = where.get(vm.name, ("", "", ""))
@@ -49,6 +51,9 @@ def placement_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
                 "unplaced_reason": reasons.get(vm.name, ""),
             }
         )
+        if moves:
+            current, moved, wave = moves[vm.name]
+            rows[-1].update({"current_host": current, "moved": moved, "wave": wave})
     return pd.DataFrame(rows)
 
 

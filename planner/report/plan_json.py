@@ -13,6 +13,7 @@ from typing import Any
 
 from planner.dedicated import compare
 from planner.models import COST_CATEGORIES, CostBreakdown, HostPlan, Plan, Problem
+from planner.report.migration import migration_dict
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = ["SCHEMA_VERSION", "plan_json_bytes", "plan_to_dict", "write_plan_json"]
@@ -57,6 +58,7 @@ def _host(h: HostPlan) -> dict[str, Any]:
         },
         "vm_count": {"used": h.vm_count, "capacity": h.vm_cap},
         "limiting": h.limiting,
+        "existing": h.existing,
         "watts": round(h.watts, 1),
         "cost": _costs(h.cost),
     }
@@ -87,8 +89,18 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
             "solve_seconds": round(plan.solve_seconds, 3),
             "engine": plan.engine,
             "explanation": plan.explanation.summary,
+            **(
+                {
+                    "retired_host_count": len(plan.migration.retired),
+                    "moved_vm_count": plan.migration.moved_vms,
+                }
+                if plan.migration
+                else {}
+            ),
         },
-        "hosts": [_host(h) for h in plan.hosts],
+        # Retired owned hosts (existing estates) follow the plan's hosts, role "retired".
+        "hosts": [_host(h) for h in plan.hosts]
+        + [_host(h) for h in (plan.migration.retired if plan.migration else ())],
         "unplaced": [{"vm": u.vm, "reason": u.reason, "cause": u.cause} for u in plan.unplaced],
         "dedicated": {
             "server_count": base.server_count if base else 0,
@@ -135,6 +147,7 @@ def plan_to_dict(plan: Plan, problem: Problem) -> dict[str, Any]:
         # The scenario's keys and the solver's, as a policy file gives them.
         "policy": {**problem.policy.model_dump(), **_solver_keys(plan)},
         "notes": list(plan.notes),
+        **({"migration": mig} if (mig := migration_dict(plan, problem)) is not None else {}),
     }
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from planner.dedicated import compare
 from planner.errors import printable
 from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem, RulePrice
+from planner.report.migration import migration_summary_lines
 from planner.report.tables import failure_check_text
 
 __all__ = ["plan_summary"]
@@ -55,6 +56,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         "restarted on the survivors",
         f"  N+k check  {failure_check_text(plan)}",
     ]
+    lines += [f"  migration  {line}" for line in migration_summary_lines(plan)]
     lines += [f"  unplaced   {u.vm}: {u.reason}" for u in plan.unplaced[:10]]
     if len(plan.unplaced) > 10:
         lines.append(f"  unplaced   ... and {len(plan.unplaced) - 10} more (see --csv or --json)")

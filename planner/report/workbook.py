@@ -19,6 +19,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from planner.models import Plan, Problem
+from planner.report.migration import host_utilisation_frame, moves_frame
 from planner.report.placement import neutralise, placement_frame
 from planner.report.tables import (
     CATEGORIES,
@@ -212,6 +213,9 @@ def write_workbook(plan: Plan, problem: Problem, target: str | Path | io.BytesIO
         _comparison(wb, plan, problem, fmt)
         _hosts(wb, plan, fmt, problem)
         _sheet(wb, "Placement", placement_frame(plan, problem), fmt)
+        if plan.migration is not None:  # existing estates: hosts before/after, the moves
+            _sheet(wb, "Migration", host_utilisation_frame(plan, problem), fmt)
+            _sheet(wb, "Moves", moves_frame(plan), fmt)
         _sheet(wb, "Unplaced", unplaced_frame(plan), fmt)
         _sheet(wb, "Failures", failures_frame(plan), fmt)
         _sheet(wb, "Validation", validation_frame(plan, problem), fmt)
