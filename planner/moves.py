@@ -39,6 +39,7 @@ from planner.exact.classes import reproducible_solver
 from planner.failover import simulate_failures
 from planner.models import (
     CostBreakdown,
+    Explanation,
     HostPlan,
     Migration,
     Plan,
@@ -626,6 +627,7 @@ def today_plan(problem: Problem, params: SolverParams | None = None) -> Plan:
         failure_check=failure_check,
         dedicated=dedicated_baseline(problem),
         params=params,
+        explanation=Explanation(summary="today's placement, as it runs (max_moves = 0)"),
         notes=problem.notes,
     )
     violations = [
@@ -650,7 +652,9 @@ def today_plan(problem: Problem, params: SolverParams | None = None) -> Plan:
     status = "partial" if violations or len(unplaced) > len(problem.unplaced) else "feasible"
     if status == "feasible" and meets_bound(plan.objective_value, plan.objective_bound):
         status = "optimal"
-    notes = [*plan.notes, *(f"today's placement breaks a rule: {v}" for v in violations)]
+    notes = list(plan.notes)
+    if violations:
+        notes.append(f"today's placement breaks {len(violations)} rules (listed in the migration)")
     migration = Migration(
         retired=_retired(problem, plan) if role == "retired" else (),
         unmatched=_unmatched(problem),
