@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from planner.dedicated import compare
 from planner.models import Plan, Problem
 from planner.report.migration import (
+    estate_frame,
     host_utilisation_frame,
     migration_summary_lines,
     moves_frame,
@@ -158,6 +159,7 @@ def html_report(plan: Plan, problem: Problem, made: datetime | None = None) -> s
         migration_lines=migration_summary_lines(plan),
         migration_hosts=host_utilisation_frame(plan, problem),
         moves_table=moves_frame(plan).head(PLACEMENT_ROWS),
+        estate_table=estate_frame(plan, problem).reset_index(names="item"),
     )
 
 

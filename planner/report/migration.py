@@ -7,18 +7,22 @@ new``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from planner.models import Plan, Problem
+from planner.models import COST_CATEGORIES, Plan, Problem
+from planner.moves import today_plan
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = [
+    "estate_frame",
     "host_utilisation_frame",
     "migration_dict",
     "migration_summary_lines",
     "moves_frame",
+    "side_by_side",
     "vm_migration",
 ]
 
@@ -162,3 +166,39 @@ def migration_summary_lines(plan: Plan) -> list[str]:
         lines.append(f"today's placement breaks {len(m.violations)} rules:")
         lines += [f"  - {v}" for v in m.violations]
     return lines
+
+
+def side_by_side(entries: Sequence[tuple[str, Plan, Problem]]) -> pd.DataFrame:
+    """Columns of estates side by side (today's, consolidated on owned hosts, refreshed onto
+    new models, ...), then the first plan's dedicated servers: hosts, cost by category over
+    the horizon, power at the wall and rack units."""
+    index = ["hosts", *COST_CATEGORIES, "total cost", "power (W)", "rack units"]
+    table: dict[str, list[float]] = {}
+    for label, plan, problem in entries:
+        units = sum(problem.host_types[h.type_index].model.rack_units for h in plan.hosts)
+        table[label] = [
+            float(len(plan.hosts)),
+            *(round(getattr(plan.cost, c), 2) for c in COST_CATEGORIES),
+            round(plan.cost.total, 2),
+            round(sum(h.watts for h in plan.hosts), 1),
+            float(units),
+        ]
+    base = entries[0][1].dedicated if entries else None
+    if base is not None:
+        table["dedicated servers"] = [
+            float(base.server_count),
+            *(round(getattr(base.cost, c), 2) for c in COST_CATEGORIES),
+            round(base.cost.total, 2),
+            round(base.watts, 1),
+            float(base.rack_units),
+        ]
+    return pd.DataFrame(table, index=index)
+
+
+def estate_frame(plan: Plan, problem: Problem) -> pd.DataFrame:
+    """Today's estate as it runs beside the plan and the dedicated servers (``side_by_side``);
+    empty without a migration."""
+    if plan.migration is None:
+        return pd.DataFrame()
+    today = today_plan(problem)
+    return side_by_side([("today", today, problem), ("planned", plan, problem)])

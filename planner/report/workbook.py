@@ -19,7 +19,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from planner.models import Plan, Problem
-from planner.report.migration import host_utilisation_frame, moves_frame
+from planner.report.migration import estate_frame, host_utilisation_frame, moves_frame
 from planner.report.placement import neutralise, placement_frame
 from planner.report.tables import (
     CATEGORIES,
@@ -216,6 +216,7 @@ def write_workbook(plan: Plan, problem: Problem, target: str | Path | io.BytesIO
         if plan.migration is not None:  # existing estates: hosts before/after, the moves
             _sheet(wb, "Migration", host_utilisation_frame(plan, problem), fmt)
             _sheet(wb, "Moves", moves_frame(plan), fmt)
+            _sheet(wb, "Estates", estate_frame(plan, problem).reset_index(names="item"), fmt)
         _sheet(wb, "Unplaced", unplaced_frame(plan), fmt)
         _sheet(wb, "Failures", failures_frame(plan), fmt)
         _sheet(wb, "Validation", validation_frame(plan, problem), fmt)
