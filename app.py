@@ -32,6 +32,7 @@ import streamlit as st
 from planner.background import Refiner
 from planner.catalog import DATA_DIR, hosts_frame, licences_frame, load_catalog
 from planner.errors import InputError, PlannerError
+from planner.estate import Estate, read_host_list
 from planner.exact import warm_up
 from planner.explain import explain_plan
 from planner.ingest import read_inventory
@@ -62,7 +63,7 @@ JOBS = 1 if (os.cpu_count() or 1) <= 2 else None
 # run on that cluster, as ``planner sweep --backend ray --address ...`` does.
 RAY_ADDRESS_ENV = "PLANNER_RAY_ADDRESS"
 
-OVERVIEW, PLACEMENT, FAILURES, SENSITIVITY, INVENTORY, CATALOG, ASSUMPTIONS = range(7)
+OVERVIEW, PLACEMENT, FAILURES, SENSITIVITY, INVENTORY, CATALOG, ASSUMPTIONS, ESTATE = range(8)
 TABS = (
     "Overview",
     "Placement",
@@ -71,7 +72,13 @@ TABS = (
     "Inventory",
     "Host models & licences",
     "Assumptions",
+    "Current vs planned",
 )
+ESTATES = {
+    "new": "New hardware (size from the catalog)",
+    "existing": "Today's hosts only (retire the rest)",
+    "mixed": "Today's hosts and new models",
+}
 FORMATS: dict[str | None, str] = {
     None: "Detect from the headers",
     "native": "Native columns",
@@ -147,15 +154,28 @@ def _inventory(key: str, _data: bytes, _name: str, _format: str | None) -> Inven
     return read_inventory(_data, name=_name, format=_format, limits=UPLOAD_LIMITS)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _estate(key: str, _data: bytes, _name: str) -> Estate:
+    """Today's hosts (vHost sheet or CSV) once per ``key``; an InputError is not cached."""
+    return read_host_list(_data, _name, limits=UPLOAD_LIMITS)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _plan(
-    inventory_key: str, _inventory: Inventory, catalog_json: str, policy_json: str, params_json: str
+    inventory_key: str,
+    _inventory: Inventory,
+    catalog_json: str,
+    policy_json: str,
+    params_json: str,
+    estate_json: str = "",
 ) -> tuple[Problem, Plan]:
-    """Plan once per (inventory, catalog, policy, solver params); the JSON strings are the
-    cache key."""
+    """Plan once per (inventory, catalog, policy, solver params, today's hosts); the JSON
+    strings are the cache key."""
     catalog = Catalog.model_validate_json(catalog_json)
     policy = Policy.model_validate_json(policy_json)
-    return run(_inventory, catalog, policy, SolverParams.model_validate_json(params_json))
+    params = SolverParams.model_validate_json(params_json)
+    estate = Estate.model_validate_json(estate_json) if estate_json else None
+    return run(_inventory, catalog, policy, params, estate=estate)
 
 
 @st.cache_resource(show_spinner=False)
@@ -187,6 +207,27 @@ def _sidebar_source() -> Source:
         )
         return Source(_sample_bytes(), SAMPLE.name, fmt, sample=True)
     return Source(upload.getvalue(), upload.name, fmt, sample=False)
+
+
+def _sidebar_hosts(source: Source, policy: Policy) -> Estate | None:
+    """Today's hosts for an existing or mixed estate: the upload under 'Today's hosts', else
+    the inventory workbook's vHost sheet.
+
+    Raises:
+        InputError: no host list, or one with problems.
+    """
+    if policy.estate == "new":
+        return None  # no second uploader unless today's hosts are planned
+    upload = st.sidebar.file_uploader(
+        "Today's hosts (RVTools vHost CSV; optional)",
+        type=["csv", "xlsx"],
+        key="current_hosts",
+        help="An RVTools vHost export or Live Optics ESX Hosts; not needed when the "
+        "inventory is the RVTools workbook (its vHost sheet is read).",
+    )
+    data, name = (upload.getvalue(), upload.name) if upload else (source.data, source.name)
+    digest = hashlib.sha256(data).hexdigest()
+    return _estate(f"{digest}:{name}", data, name)
 
 
 def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
@@ -267,6 +308,14 @@ def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
     horizon = sb.slider(
         "TCO horizon", 1, 10, round(DEFAULT.horizon_years), format="%d years", key="horizon"
     )
+    estate = sb.radio(
+        "Plan onto",
+        tuple(ESTATES),
+        format_func=ESTATES.__getitem__,
+        key="estate",
+        help="Today's hosts come from the RVTools workbook's vHost sheet, or from the host "
+        "list uploaded under 'Today's hosts'.",
+    )
     with sb.expander("Advanced"):
         time_limit = st.number_input(
             "Solver time limit (s)",
@@ -329,6 +378,7 @@ def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
         electricity_per_kwh=kwh,
         pue=pue,
         rack_unit_per_year=rack,
+        estate=estate,
     )
     return policy, SolverParams(time_limit_s=time_limit)
 
@@ -523,6 +573,12 @@ def _page() -> None:
     source = _sidebar_source()
     policy, params = _sidebar_policy(tuple(bundled.profiles))
     st.title("VM Capacity Planner")
+    try:
+        estate = _sidebar_hosts(source, policy)
+    except InputError as exc:
+        views.bad_input("Today's hosts", exc)
+        return
+    estate_json = estate.model_dump_json() if estate else ""
     head = st.container()
     tabs = st.tabs(TABS, key="view", on_change="rerun")
     with tabs[CATALOG]:
@@ -546,7 +602,7 @@ def _page() -> None:
         context = st.container()
         catalog_json, policy_json = catalog.model_dump_json(), policy.model_dump_json()
         full_key = hashlib.sha256(
-            f"{source.key}|{catalog_json}|{policy_json}|{params.model_dump_json()}".encode()
+            f"{source.key}|{catalog_json}|{policy_json}|{params.model_dump_json()}|{estate_json}".encode()
         ).hexdigest()
         quick = params.model_copy(update={"time_limit_s": min(QUICK_S, params.time_limit_s)})
         try:
@@ -554,7 +610,12 @@ def _page() -> None:
             if refined is None:
                 with st.spinner(f"Planning {len(inventory.vms):,} VMs…", show_time=True):
                     problem, plan = _plan(
-                        source.key, inventory, catalog_json, policy_json, quick.model_dump_json()
+                        source.key,
+                        inventory,
+                        catalog_json,
+                        policy_json,
+                        quick.model_dump_json(),
+                        estate_json,
                     )
             else:
                 problem, plan = refined
@@ -573,7 +634,13 @@ def _page() -> None:
         )
         if refined is None and plan.status in ("feasible", "partial") and quick != params:
             _refiner().submit(
-                full_key, inventory, catalog, policy, params, st.session_state.get("shown", plan)
+                full_key,
+                inventory,
+                catalog,
+                policy,
+                params,
+                st.session_state.get("shown", plan),
+                estate,
             )
             _settling(full_key, params.time_limit_s)
         st.session_state["shown"] = plan
@@ -601,6 +668,20 @@ def _page() -> None:
     with tabs[ASSUMPTIONS]:
         if _is_open(tabs[ASSUMPTIONS]):
             views.assumptions(problem, catalog)
+    with tabs[ESTATE]:
+        if _is_open(tabs[ESTATE]):
+            refreshed = None
+            if plan.migration is not None:  # the same VMs on new models, for the side by side
+                new = policy.model_copy(update={"estate": "new", "max_moves": None})
+                with st.spinner("Planning the same VMs on new models…"):
+                    refreshed = _plan(
+                        source.key,
+                        inventory,
+                        catalog_json,
+                        new.model_dump_json(),
+                        quick.model_dump_json(),
+                    )
+            views.estate(plan, problem, refreshed)
 
 
 @st.fragment(run_every=1.0)

@@ -22,6 +22,7 @@ import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from planner.estate import Estate
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 
@@ -37,13 +38,14 @@ def run_to_file(
     policy: Policy,
     params: SolverParams | None = None,
     warm: Plan | None = None,
+    estate: Estate | None = None,
 ) -> None:
     """``pipeline.run``, for a plan made in another process: pickles ``(problem, plan)`` to
-    ``path``.
+    ``path``. ``estate``: today's hosts, for an existing or mixed estate.
 
     The file appears whole (written aside, then renamed), so a reader never sees half of it.
     """
-    result = run(inventory, catalog, policy, params, warm=warm)
+    result = run(inventory, catalog, policy, params, warm=warm, estate=estate)
     part = path.with_suffix(".part")
     part.write_bytes(pickle.dumps(result))
     part.replace(path)
@@ -88,10 +90,11 @@ class Refiner:
         policy: Policy,
         params: SolverParams | None = None,
         warm: Plan | None = None,
+        estate: Estate | None = None,
     ) -> None:
         """Start the full plan for ``key`` with ``params`` (default: ``SolverParams()``),
         cancelling any other one; nothing when that plan is running or done already.
-        ``warm``: the plan to start its search from."""
+        ``warm``: the plan to start its search from; ``estate``: today's hosts."""
         self._collect()
         if key in self._done or (self._job is not None and self._job[0] == key):
             return
@@ -99,7 +102,7 @@ class Refiner:
         path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
         proc = self._ctx.Process(
             target=run_to_file,
-            args=(path, inventory, catalog, policy, params, warm),
+            args=(path, inventory, catalog, policy, params, warm, estate),
             daemon=True,
         )
         proc.start()

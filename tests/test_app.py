@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner.errors import MAX_SHOWN
-from tests.conftest import REPO, zip_bomb
+from tests.conftest import REPO, xlsx_bytes, zip_bomb
 from ui import views
 
 APP = str(REPO / "app.py")
@@ -359,3 +359,42 @@ def test_the_overview_prices_each_rule_on_demand() -> None:
     assert "N+k" in set(rules["rule"])
     assert list(rules["cost"]) == sorted(rules["cost"], reverse=True)
     assert len(at.get("vega_lite_chart")) == charts + 1
+
+
+def test_current_vs_planned_shows_hosts_to_retire_and_vms_to_move() -> None:
+    """An RVTools workbook with vHost, planned onto today's hosts: the 'Current vs planned'
+    tab names the retired host, the VMs to move and the side by side."""
+    vinfo = [["VM", "Powerstate", "CPUs", "Memory", "Host", "Cluster"]]
+    vinfo += [[f"vm{i}", "poweredOn", 2, 4096, f"esx{i % 3}", "prod"] for i in range(6)]
+    vhost = [["Host", "Cluster", "# CPU", "Cores per CPU", "# Memory", "HT Active"]]
+    vhost += [[f"esx{i}", "prod", 2, 8, 262144, True] for i in range(3)]
+    at = _app()
+    at.radio(key="estate").set_value("existing")
+    at.radio(key="objective").set_value("hosts")
+    at.slider(key="ha_host_failures").set_value(0)
+    _upload(at, "rvtools.xlsx", xlsx_bytes({"vInfo": vinfo, "vHost": vhost}))
+    at.session_state["view"] = "Current vs planned"
+    at.run()
+    _clean(at)
+    assert not at.error
+    kpi = _metrics(at)
+    assert kpi["Hosts today"] == "3" and kpi["Kept"] == "1"
+    assert kpi["VMs to move"] == "4"
+    subheaders = [s.value for s in at.subheader]
+    assert {"Hosts to retire", "VMs to move, by wave", "Side by side"} <= set(subheaders)
+    side = at.dataframe[-1].value
+    assert list(side.columns) == ["today", "planned", "on new models", "dedicated servers"]
+    assert side.loc["hosts", "today"] == 3 and side.loc["hosts", "planned"] == 1
+
+
+def test_todays_hosts_without_a_host_list_says_where_to_give_it(sample_app: AppTest) -> None:
+    """'Today's hosts' on the sample CSV (no vHost sheet): an error naming the host list."""
+    at = sample_app
+    at.radio(key="estate").set_value("existing").run()
+    _clean(at)
+    assert any("Today's hosts" in e.value for e in at.error)
+    issues = at.dataframe[0].value
+    assert issues.astype(str).apply(lambda c: c.str.contains("no host list found")).any().any()
+    at.radio(key="estate").set_value("new").run()
+    _clean(at)
+    assert not at.error

@@ -17,7 +17,15 @@ import streamlit as st
 from planner.dedicated import compare
 from planner.errors import InputError, InputIssue
 from planner.models import Catalog, Inventory, Plan, Problem
-from planner.report import placement_frame, tables
+from planner.moves import today_plan
+from planner.report import (
+    host_utilisation_frame,
+    migration_summary_lines,
+    moves_frame,
+    placement_frame,
+    side_by_side,
+    tables,
+)
 from ui import cards, charts, frames, text
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "bad_input",
     "chart",
     "downloads",
+    "estate",
     "failures",
     "issues_table",
     "kpis",
@@ -391,3 +400,50 @@ LICENCE_EDIT: dict[str, Any] = {
     "scope": st.column_config.SelectboxColumn("scope", options=["host", "cluster"]),
     "applies_to": st.column_config.SelectboxColumn("applies to", options=["tagged", "all_hosts"]),
 }
+
+
+def estate(plan: Plan, problem: Problem, refreshed: tuple[Problem, Plan] | None) -> None:
+    """Current vs planned (existing estates): hosts to retire, VMs to move in waves, each
+    host's utilisation before and after, and today's estate beside the plan, the same VMs on
+    new models (``refreshed``) and dedicated servers."""
+    m = plan.migration
+    if m is None:
+        st.info(
+            "Choose **Plan onto: Today's hosts** (or today's hosts and new models) in the "
+            "sidebar to consolidate the estate you own: the RVTools workbook's vHost sheet, or "
+            "the host list uploaded under 'Today's hosts', says which hosts run today.",
+            icon=":material/info:",
+        )
+        return
+    kept = sum(1 for h in plan.hosts if h.existing)
+    cols = st.columns(4)
+    cols[0].metric("Hosts today", f"{len(m.before):,}")
+    cols[1].metric("Kept", f"{kept:,}", f"{kept - len(m.before):+,}", delta_color="inverse")
+    cols[2].metric("VMs to move", f"{m.moved_vms:,}", f"{m.waves} waves", delta_color="off")
+    proof = "proven fewest" if m.moves_proven else f"at least {m.moves_bound:g}"
+    cols[3].metric("Moves", proof)
+    for line in migration_summary_lines(plan):
+        st.caption(line)
+    for note in m.notes:
+        st.caption(f"Note: {note}")
+    st.subheader("Hosts to retire")
+    if m.retired:
+        retired = [
+            {"host": h.id, "cluster": h.cluster, "VMs today": len(m.before.get(h.id, ()))}
+            for h in m.retired
+        ]
+        st.dataframe(pd.DataFrame(retired), hide_index=True)
+    else:
+        st.write("None: every owned host is kept.")
+    st.subheader("Utilisation before and after")
+    hosts = host_utilisation_frame(plan, problem)
+    chart_data = hosts.set_index("host")[["memory_pct_before", "memory_pct_after"]]
+    st.bar_chart(chart_data, stack=False, y_label="memory, % of capacity")
+    st.dataframe(hosts, hide_index=True, width="stretch")
+    st.subheader("VMs to move, by wave")
+    st.dataframe(moves_frame(plan), hide_index=True, width="stretch")
+    st.subheader("Side by side")
+    entries = [("today", today_plan(problem), problem), ("planned", plan, problem)]
+    if refreshed is not None:
+        entries.append(("on new models", refreshed[1], refreshed[0]))
+    st.dataframe(side_by_side(entries), width="stretch")
