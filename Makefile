@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cli_runs --first 1 --out benchmarks/results/cli_vbp2d_first.csv
 	$(BIN)/python -m benchmarks.cli_runs --sample 8
 	$(BIN)/python -m benchmarks.sweep_backends
+	$(BIN)/python -m benchmarks.estate
 	$(BIN)/python -m benchmarks.report
 
 lint: $(STAMP)

@@ -26,8 +26,8 @@ from planner.models import (
 from planner.packing import Packing
 
 REPO = Path(__file__).resolve().parents[1]
-# The shared benchmark folder beside the repository; PLANNER_BENCH points elsewhere (a worktree).
-BENCH = Path(os.environ.get("PLANNER_BENCH", REPO.parent / "shared" / "bench"))
+# The shared benchmark folder beside the repository (PLANNER_BENCH_DIR: elsewhere).
+BENCH = Path(os.environ.get("PLANNER_BENCH_DIR", REPO.parent / "shared" / "bench"))
 
 NONE = HypervisorProfile(name="none", pays_hypervisor_licence=False)
 TYPE1 = HypervisorProfile(

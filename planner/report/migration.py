@@ -153,7 +153,7 @@ def migration_summary_lines(plan: Plan) -> list[str]:
         f"existing estate: {kept} owned hosts kept, {len(m.retired)} retired"
         + (f" ({', '.join(h.id for h in m.retired)})" if m.retired else ""),
         f"moves: {m.moved_vms} VMs change host ({m.moved_memory_gib:,.0f} GiB) in {m.waves} "
-        f"waves; {proof}",
+        f"wave{'' if m.waves == 1 else 's'}; {proof}",
     ]
     if m.unmatched:
         n = sum(len(v) for v in m.unmatched.values())

@@ -42,7 +42,10 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
         f"  status     {status}; {plan.engine}, {plan.solve_seconds:.2f} s",
         f"  hosts      {len(plan.hosts)} = {len(plan.active_hosts)} active + "
         f"{len(plan.spare_hosts)} spare (lower bound {plan.lower_bound_hosts}): "
-        + ", ".join(f"{n} x {m}" for m, n in models.most_common()),
+        + ", ".join(
+            m if plan.migration is not None and n == 1 else f"{n} x {m}"  # owned: host names
+            for m, n in models.most_common()
+        ),
         f"  placed     {placed} of {len(inv.vms)} VMs, {len(plan.unplaced)} unplaced",
         f"  cost       {plan.cost.total:,.0f} over {years:g} years ({_categories(plan.cost)})",
         f"  dedicated  {c['dedicated_servers']:.0f} servers, {c['dedicated_cost_total']:,.0f} "
