@@ -114,6 +114,7 @@ class _Result:
     bound: float  # on the moves, in the objective's units (VMs or MiB)
     proven: bool  # the moves are proven minimal (at the host count found)
     active_bound: int  # "min" mode: no plan has fewer active owned hosts
+    capped: bool = False  # the wall clock stopped the search before its work budget
 
 
 def owns_search(problem: Problem) -> bool:
@@ -149,6 +150,11 @@ def fewest_moves(
             )
         return packing, MoveStats(value, 0.0, False, 0, tuple(notes))
     scale = 1024.0 if problem.policy.move_weight == "memory" else 1.0
+    if result.capped:
+        notes.append(
+            "the time limit stopped the fewest-moves search before its work budget was spent "
+            "(a busy or slower machine): a run on a quieter one may find a different plan"
+        )
     new = result.packing
     if not hosts_mode and not meets_bound(
         packing_objective(problem, new)[0], packing_objective(problem, packing)[0]
@@ -302,7 +308,11 @@ def _solve(
         for c, cls in enumerate(classes):
             if (c, n) in x:
                 model.add_hint(x[c, n], sum(1 for i in cls.vms if i in hinted))
-    solver = reproducible_solver(MOVES_WORK, params.seed, wall_s=max(1.0, wall_s))
+    # The work budget follows the engine's (half of it, at most MOVES_WORK), so the same
+    # settings give the same plan under any load; the wall clock is only the safety cap.
+    work = min(MOVES_WORK, 0.5 * params.work_s)
+    wall = max(1.0, wall_s)
+    solver = reproducible_solver(work, params.seed, wall_s=wall)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
@@ -333,6 +343,7 @@ def _solve(
         float(max(0, bound)),
         proven,
         active_bound if not any(not s.owned for s in slots) else 0,
+        capped=not proven and solver.wall_time >= 0.95 * wall and solver.deterministic_time < work,
     )
 
 
