@@ -56,6 +56,7 @@ __all__ = [
     "MOVES_WORK",
     "MoveStats",
     "attach_migration",
+    "current_types",
     "fewest_moves",
     "owns_search",
     "today_plan",
