@@ -15,7 +15,7 @@ from planner.cli import main
 from planner.errors import InputError
 from planner.estate import Estate, estate_catalog, match_hosts, read_host_list
 from planner.ingest import read_inventory
-from planner.models import VM, Plan, Policy, Problem
+from planner.models import VM, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 from planner.report import placement_frame, plan_to_dict
 from planner.verify import verify
@@ -43,8 +43,9 @@ def _vm(name: str, vcpus: int, on: str, mem: float = 1.0) -> VM:
 
 
 def _plan(vms: list[VM], estate: Estate, **policy: object) -> tuple[Problem, Plan]:
-    pol = PURE.model_copy(update={"estate": "existing", "time_limit_s": 20, **policy})
-    return run(inventory(*vms), catalog(host("catalog-model")), pol, estate=estate)
+    pol = Policy.model_validate({**PURE.model_dump(), "estate": "existing", **policy})
+    params = SolverParams(time_limit_s=20)
+    return run(inventory(*vms), catalog(host("catalog-model")), pol, params, estate=estate)
 
 
 # --------------------------------------------------------------------------- host list
