@@ -24,7 +24,6 @@ placement checked against the policy, every violation listed.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from planner.models import (
     Unplaced,
 )
 from planner.packing import HostBin, Packing, bin_licences, packing_objective
-from planner.tolerances import meets_bound
+from planner.tolerances import host_count_bound, meets_bound
 from planner.verify import verify
 from planner.waves import migration_inputs, plan_waves, verify_migration
 
@@ -329,7 +328,7 @@ def _solve(
     for n, s in enumerate(slots):
         if placed[n]:
             out.append(HostBin(s.partition, s.type_index, tuple(sorted(placed[n]))))
-    bound = math.ceil(solver.best_objective_bound - 1e-6)
+    bound = host_count_bound(solver.best_objective_bound)  # CP-SAT's objective is whole
     proven = status == cp_model.OPTIMAL
     active_bound = 0
     if free:
