@@ -1011,11 +1011,11 @@ def render(results: Path) -> str:
     parts += [_sweep_backends_section(results / "sweep_backends.csv"), ""]
     parts += [_cost_10k_section(results / "cost_10k.csv"), ""]
     parts += [_cost_cli_section(results / "cli_cost.csv"), ""]
-    parts += [_estate_section(results / "estate.csv"), ""]
     # The cost gap taken apart at the engine (measured by hand): kept as written.
     diagnosis = results / "cost_diagnosis.md"
     if diagnosis.is_file():
         parts += [diagnosis.read_text(encoding="utf-8").rstrip(), ""]
+    parts += [_estate_section(results / "estate.csv"), ""]
     return "\n".join(parts)
 
 
