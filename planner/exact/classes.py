@@ -60,6 +60,7 @@ __all__ = [
     "lp_work",
     "make_pattern",
     "max_hosts",
+    "mobile_cost",
     "objective_of",
     "pattern_cost",
     "proven",
