@@ -16,7 +16,7 @@ from planner.packing import HostBin, Packing, bin_licences
 from planner.spares import add_spares
 from planner.tolerances import meets_bound
 
-__all__ = ["build_plan", "host_plans", "plan_status"]
+__all__ = ["build_plan", "host_plan", "host_plans", "plan_status"]
 
 
 def build_plan(
@@ -103,10 +103,11 @@ def host_plans(problem: Problem, packing: Packing) -> list[HostPlan]:
         key=lambda b: (b.partition, b.type_index, -len(b.vms), b.vms),
     )
     width = max(2, len(str(len(bins) + problem.policy.ha_host_failures * 9)))
-    return [_host_plan(problem, b, f"host-{n:0{width}d}") for n, b in enumerate(bins, 1)]
+    return [host_plan(problem, b, f"host-{n:0{width}d}") for n, b in enumerate(bins, 1)]
 
 
-def _host_plan(problem: Problem, b: HostBin, host_id: str) -> HostPlan:
+def host_plan(problem: Problem, b: HostBin, host_id: str) -> HostPlan:
+    """One used host of a packing, priced, as the plan shows it (role active)."""
     t = problem.host_types[b.type_index]
     vms = [problem.vms[i] for i in b.vms]
     cpu = sum(v.cpu_m for v in vms)

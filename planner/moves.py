@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from planner.assemble import host_plan
 from planner.bounds import lower_bounds, spare_candidates
-from planner.costs import host_cost, watts, workload_cost
+from planner.costs import workload_cost
 from planner.dedicated import dedicated_baseline
 from planner.errors import PlannerError
 from planner.exact.classes import reproducible_solver
@@ -680,39 +681,11 @@ def today_plan(problem: Problem, params: SolverParams | None = None) -> Plan:
 def _as_is(problem: Problem, b: HostBin, role: str) -> HostPlan:
     """One owned host as it runs today (its VMs, licences, costs), named by its host name."""
     t = problem.host_types[b.type_index]
-    vms = [problem.vms[i] for i in b.vms]
-    cpu, mem = sum(v.cpu_m for v in vms), sum(v.mem_mib for v in vms)
-    licences = bin_licences(problem, b)
-    util = sum(v.load_m for v in vms) / (1000.0 * t.model.cores)
-    shares = {
-        "cpu": cpu / t.cpu_cap_m,
-        "memory": mem / t.mem_cap_mib,
-        "vm_count": len(vms) / t.vm_cap,
-    }
-    return HostPlan(
-        id=t.model.model,
-        model=t.model.model,
-        type_index=t.index,
-        partition=problem.partitions[b.partition].key if b.vms else "",
-        role="active" if role == "active" else "spare",
-        cluster=t.model.cluster,
-        vms=tuple(v.name for v in vms),
-        cpu_used_m=cpu,
-        cpu_cap_m=t.cpu_cap_m,
-        mem_used_mib=mem,
-        mem_cap_mib=t.mem_cap_mib,
-        vm_count=len(vms),
-        vm_cap=t.vm_cap,
-        licences=licences,
-        cost=host_cost(
-            t.model,
-            licences,
-            util,
-            problem.policy,
-            [problem.inventory.vms[v.index] for v in vms],
-            "shared",
-        ),
-        watts=watts(t.model, util),
-        limiting=max(shares, key=lambda k: shares[k]) if vms else "none",
-        existing=True,
+    return host_plan(problem, b, t.model.model).model_copy(
+        update={
+            "partition": problem.partitions[b.partition].key if b.vms else "",
+            "role": "active" if role == "active" else "spare",
+            "cluster": t.model.cluster,
+            "existing": True,
+        }
     )
