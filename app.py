@@ -342,6 +342,28 @@ def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
         powered_off = st.checkbox(
             "Plan powered-off VMs", DEFAULT.include_powered_off, key="include_powered_off"
         )
+        clusters = st.radio(
+            "Clusters",
+            ("keep", "merge"),
+            format_func={
+                "keep": "Keep the inventory's clusters",
+                "merge": "Merge them into one pool",
+            }.__getitem__,
+            key="clusters",
+            help="Zones, licence islands and anti-affinity groups still apply when merged.",
+        )
+        mobility = st.radio(
+            "VMs move between hosts",
+            ("cluster", "pinned"),
+            format_func={
+                "cluster": "Yes, within their cluster",
+                "pinned": "No, each stays on its host",
+            }.__getitem__,
+            key="vm_mobility",
+            help="Moving VMs: every host is licensed for the Windows Server Standard and RHEL "
+            "Server VMs that may run on it (usually Datacenter). Pinned: Standard stacks per "
+            "host for the VMs it runs.",
+        )
         kwh = st.number_input(
             "Electricity ($ per kWh)",
             0.0,
@@ -379,6 +401,8 @@ def _sidebar_policy(profiles: Sequence[str]) -> tuple[Policy, SolverParams]:
         pue=pue,
         rack_unit_per_year=rack,
         estate=estate,
+        clusters=clusters,
+        vm_mobility=mobility,
     )
     return policy, SolverParams(time_limit_s=time_limit)
 

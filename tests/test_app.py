@@ -166,6 +166,29 @@ def test_hypervisor_and_objective_controls_replan(sample_app: AppTest) -> None:
     at.run()
 
 
+def test_pinned_vms_let_windows_standard_stack_and_lower_the_cost(sample_app: AppTest) -> None:
+    """'VMs move between hosts: no' plans with vm_mobility = pinned: each host is licensed
+    for the Windows VMs it runs, not for every one that may move onto it, so the sample's
+    total cost falls; merging the clusters is accepted too."""
+    at = sample_app
+    label = next(m.label for m in at.metric if m.label.startswith("Total cost"))
+    moving = _metrics(at)[label]
+    at.radio(key="vm_mobility").set_value("pinned").run()
+    _clean(at)
+    pinned = _metrics(at)[label]
+
+    def money(text: str) -> float:  # ui.text.money's "$14.08 M"
+        number, unit = text.lstrip("$").split()[:2]
+        return float(number.replace(",", "")) * {"M": 1e6, "k": 1e3}[unit]
+
+    assert money(pinned) < money(moving)
+    at.radio(key="clusters").set_value("merge").run()
+    assert not at.error
+    at.radio(key="vm_mobility").set_value("cluster")
+    at.radio(key="clusters").set_value("keep")
+    at.run()
+
+
 def test_uploading_an_inventory_plans_it() -> None:
     """An uploaded CSV replaces the sample: its name, VM count and placement table show."""
     at = _app()
