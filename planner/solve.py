@@ -419,9 +419,21 @@ def _keep_cheaper(problem: Problem, packing: Packing, parts: list[int], bins: Pa
         return _replace(packing, parts, bins)
     for p in parts:
         trial = _replace(packing, [p], tuple(b for b in bins if b.partition == p))
-        if with_spares(problem, trial) < with_spares(problem, packing):
+        # One partition's hosts from the engine, another's from the start: where max_count
+        # couples the partitions, such a mix may use a capped model too often.
+        if _within_caps(problem, trial) and with_spares(problem, trial) < with_spares(
+            problem, packing
+        ):
             packing = trial
     return packing
+
+
+def _within_caps(problem: Problem, packing: Packing) -> bool:
+    """No host model of ``packing`` is used more often than its ``max_count``."""
+    used = Counter(b.type_index for b in packing if b.vms)
+    return all(
+        t.model.max_count is None or used[t.index] <= t.model.max_count for t in problem.host_types
+    )
 
 
 def _replace(packing: Packing, parts: list[int], bins: Packing) -> Packing:

@@ -281,3 +281,27 @@ def test_a_packing_that_leaves_vms_out_is_not_traced() -> None:
         "first-fit decreasing",
         "capped placement",
     ]
+
+
+def test_partitions_from_two_searches_never_use_a_capped_model_too_often() -> None:
+    """Two partitions (a dmz zone) and a model capped at two hosts, cost objective, N+1: the
+    plan keeps each partition's hosts from the engine or from first fit, whichever is cheaper
+    with spares; mixing them once used the capped model three times (found by Hypothesis)."""
+    items = [
+        VM(name="vm5", vcpus=3, memory_gib=0.5),
+        VM(name="vm6", vcpus=4, memory_gib=0.5, zone="dmz"),
+        VM(name="vm7", vcpus=6, memory_gib=0.5),
+        VM(name="vm8", vcpus=8, memory_gib=0.5),
+    ]
+    cat = catalog(
+        host("m0", cores=16, mem=16, price=800.0, max_count=2, threads_per_core=2),
+        host("m1", cores=4, mem=16, price=800.0, threads_per_core=2),
+        licences=(WIN_STD, WIN_DC, HYPERVISOR),
+    )
+    policy = PURE.model_copy(update={"objective": "cost", "ha_host_failures": 1})
+    problem = build_problem(inventory(*items), cat, policy)
+    plan = solve(problem, SolverParams(time_limit_s=2.0)).plan
+    assert sum(h.model == "m0" for h in plan.hosts) <= 2
+    assert {vm for h in plan.hosts for vm in h.vms} | {u.vm for u in plan.unplaced} == {
+        v.name for v in items
+    }
