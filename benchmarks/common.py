@@ -33,6 +33,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from typing import Any
 __all__ = [
     "REPO",
     "RESULTS",
+    "CliRun",
     "Isolated",
     "bench_dir",
     "command_line",
@@ -56,6 +58,7 @@ __all__ = [
     "planner_sources",
     "read_csv",
     "read_meta",
+    "run_cli",
     "run_isolated",
     "start_workers",
     "write_csv",
@@ -75,6 +78,51 @@ PRELOAD = (
     "benchmarks.common",
     "benchmarks.warm",
 )
+
+
+# --------------------------------------------------------------------------- CLI runs
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """One ``planner`` process as a user runs it: its exit code, wall seconds (process start
+    included), CPU seconds and peak RSS (its own), stderr, and the load average at its start."""
+
+    code: int
+    seconds: float
+    cpu_seconds: float
+    rss_mib: float
+    stderr: str
+    load: float
+
+    def error(self) -> str:
+        """The last line of stderr, or the exit status."""
+        lines = self.stderr.strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.code}"
+
+
+def run_cli(args: Sequence[str], timeout_s: float) -> CliRun:
+    """``python -m planner.cli ARGS`` in a process of its own, killed after ``timeout_s``."""
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    cmd = [sys.executable, "-m", "planner.cli", *args]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(timeout_s, proc.kill)
+    timer.start()
+    try:
+        _, code, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    return CliRun(
+        code=code,
+        seconds=seconds,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        rss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
+        stderr=err,
+        load=load,
+    )
 
 
 # --------------------------------------------------------------------------- data

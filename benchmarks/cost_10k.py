@@ -17,17 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, RESULTS, machine, write_csv, write_meta
+from benchmarks.common import RESULTS, machine, run_cli, write_csv, write_meta
 from benchmarks.generate import generate_inventory, write_native_csv
 from planner.catalog import find_profile, load_catalog
 from planner.models import COST_CATEGORIES, Policy
@@ -70,23 +65,11 @@ FIELDS = (
 def _run(inventory: Path, objective: str) -> dict[str, Any]:
     out = inventory.parent / f"plan-{objective}.json"
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "planner.cli", "plan", str(inventory), "--quiet"]
-    cmd += ["--json", str(out), "--set", f"objective={objective}"]
-    cmd += ["--set", f"time_limit_s={TIME_LIMIT_S}"]
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    timer = threading.Timer(TIMEOUT_S, proc.kill)
-    timer.start()
-    try:
-        _, code, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
-    finally:
-        timer.cancel()
-    seconds = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    args = ["plan", str(inventory), "--quiet", "--json", str(out)]
+    args += ["--set", f"objective={objective}", "--set", f"time_limit_s={TIME_LIMIT_S}"]
+    run = run_cli(args, TIMEOUT_S)
     if not out.exists():
-        lines = err.strip().splitlines()
-        return {"error": lines[-1] if lines else f"exit status {code}", "seconds": seconds}
+        return {"error": run.error(), "seconds": run.seconds}
     plan = json.loads(out.read_text())
     summary, dedicated = plan["summary"], plan["dedicated"]
     per_cluster = Counter(h["cluster"] for h in plan["hosts"])
@@ -105,10 +88,10 @@ def _run(inventory: Path, objective: str) -> dict[str, Any]:
         "plan_total": summary["cost"]["total"],
         "dedicated_servers": dedicated["server_count"],
         "dedicated_total": dedicated["cost"]["total"],
-        "seconds": seconds,
+        "seconds": run.seconds,
         "solve_seconds": summary["solve_seconds"],
-        "rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
-        "load": load,
+        "rss_mib": run.rss_mib,
+        "load": run.load,
         "plan": hashlib.sha256(json.dumps(placement).encode()).hexdigest()[:12],
     }
     for c in COST_CATEGORIES:

@@ -22,17 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, RESULTS, machine, write_csv, write_meta
+from benchmarks.common import RESULTS, machine, run_cli, write_csv, write_meta
 
 __all__ = ["FIELDS", "allowance", "main", "triplets"]
 
@@ -106,30 +101,18 @@ def _run(inventory: Path, hosts: Path, objective: str) -> dict[str, Any]:
         "objective": objective,
         "time_limit_s": TIME_LIMIT_S,
     }
-    cmd = [sys.executable, "-m", "planner.cli", "plan", str(inventory), "--quiet"]
-    cmd += ["--hosts", str(hosts), "--json", str(out)]
+    args = ["plan", str(inventory), "--quiet", "--hosts", str(hosts), "--json", str(out)]
     for key, value in settings.items():
-        cmd += ["--set", f"{key}={value}"]
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    timer = threading.Timer(TIMEOUT_S, proc.kill)
-    timer.start()
-    try:
-        _, code, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
-    finally:
-        timer.cancel()
-    seconds = time.perf_counter() - t0
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        args += ["--set", f"{key}={value}"]
+    run = run_cli(args, TIMEOUT_S)
     row: dict[str, Any] = {
-        "seconds": seconds,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "rss_mib": usage.ru_maxrss / 1024,
-        "load": load,
+        "seconds": run.seconds,
+        "cpu_seconds": run.cpu_seconds,
+        "rss_mib": run.rss_mib,
+        "load": run.load,
     }
     if not out.exists():
-        lines = err.strip().splitlines()
-        row["error"] = lines[-1] if lines else f"exit status {code}"
+        row["error"] = run.error()
         return row
     plan = json.loads(out.read_text())
     summary = plan["summary"]
