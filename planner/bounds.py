@@ -18,15 +18,16 @@ import bisect
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
 
 from planner.clusters import cluster_count, cluster_limit, spares_needed
 from planner.costs import host_total, licence_cost
+from planner.cpsat import reproducible_solver
 from planner.models import HostType, Partition, Problem, SizedVM
-from planner.tolerances import lp_bound
+from planner.packing import mobile_licence_cost, mobile_tags
 
 __all__ = [
     "Bounds",
@@ -35,7 +36,12 @@ __all__ = [
     "lower_bounds",
     "spare_candidates",
     "spare_floor",
+    "structured_cost",
 ]
+
+CENTS = 100  # the cover model's costs are whole cents, rounded down
+COVER_WORK_S = 0.5  # CP-SAT deterministic seconds per cover model (small: it proves in ms)
+COVER_WALL_S = 5.0  # the wall-clock safety cap of one cover model
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Bounds:
     joint_cost: float = 0.0
     partition_spare_cost: tuple[float, ...] = ()  # each partition's share of spare_cost
     partition_cost: tuple[float, ...] = ()  # each partition's active-host cost bound
+    # Each partition's spare structures: (bound on its active hosts, on its spares) pairs.
+    partition_ways: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 def l2_bound(sizes: Sequence[int], capacity: int) -> int:
@@ -104,8 +112,16 @@ def _partition_hosts(problem: Problem, part: Partition, cap: Cap | None = None) 
     return _host_bound(problem, [problem.vms[i] for i in part.vms], cap)
 
 
-def _host_bound(problem: Problem, vms: list[SizedVM], cap: Cap | None = None) -> tuple[int, str]:
-    caps = [_capacity(t, cap) for t in problem.host_types]
+def _host_bound(
+    problem: Problem,
+    vms: list[SizedVM],
+    cap: Cap | None = None,
+    types: Iterable[int] | None = None,
+) -> tuple[int, str]:
+    """The fewest hosts ``vms`` need, and the rule that says so; ``types``: the host types
+    that may hold them (default: all)."""
+    hts = problem.host_types
+    caps = [_capacity(hts[t], cap) for t in (range(len(hts)) if types is None else types)]
     candidates = {
         "cpu": l2_bound([v.cpu_m for v in vms], max(c[0] for c in caps)),
         "memory": l2_bound([v.mem_mib for v in vms], max(c[1] for c in caps)),
@@ -118,46 +134,51 @@ def _host_bound(problem: Problem, vms: list[SizedVM], cap: Cap | None = None) ->
     return candidates[rule], rule
 
 
-def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | None = None) -> float:
-    """A lower bound on what the partition's hosts cost: a small LP over host counts.
+def _partition_cost(problem: Problem, p_index: int, hosts: int, cap: Cap | None = None) -> float:
+    """A lower bound on what the partition's hosts cost: a small integer model of host counts.
 
-    Continuous host counts n_t must hold the partition's demand in every dimension (and at
-    least ``hosts`` hosts); for each licence tag, the hosts that carry it (m_tag,t <= n_t)
-    must hold the tagged VMs' demand and pay at least one grant each. Every real plan is a
+    Whole host counts n_t must hold the partition's demand in every dimension (and at least
+    ``hosts`` hosts); for each licence tag, the hosts that carry it (m_tag,t <= n_t) must
+    hold the tagged VMs' demand and pay at least one grant each. Every real plan is a
     solution of this relaxation, so its optimum is a valid bound; it sees the licence cost
-    of spreading, say, SQL Server VMs over many hosts, which a per-tag minimum cannot.
-    ``cap`` limits what any one host may hold (the spare's model: see ``lower_bounds``).
+    of spreading, say, SQL Server VMs over many hosts, which a per-tag minimum cannot, and,
+    being whole, that five 32-core hosts license 160 cores where 4.6 hosts' worth of
+    capacity would do. With ``vm_mobility = cluster`` every host of the partition pays the
+    licences of the VMs that may move onto it (``packing.mobile_licence_cost``), whatever it
+    runs. ``cap`` limits what any one host may hold (the spare's model: see
+    ``lower_bounds``). Costs are rounded down to cents and the solver's proven bound is
+    used, so the value is valid also when the model is stopped early.
     """
+    part = problem.partitions[p_index]
     if not part.vms:
         return 0.0
     vms = [problem.vms[i] for i in part.vms]
     types = problem.host_types
     caps = [_capacity(t, cap) for t in types]
     years = problem.policy.horizon_years
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
-        return 0.0
-    inf = solver.infinity()
-    n = [
-        solver.NumVar(0.0, inf if t.model.max_count is None else t.model.max_count, f"n{t.index}")
-        for t in types
-    ]
+    model = cp_model.CpModel()
+    most = len(vms)  # a plan buys no empty host
+    n = [model.new_int_var(0, min(most, t.model.max_count or most), f"n{t.index}") for t in types]
 
-    def holds(count: list[pywraplp.Variable], members: list[SizedVM]) -> None:
-        needs = (sum(v.cpu_m for v in members), sum(v.mem_mib for v in members), len(members))
-        for d, need in enumerate(needs):
-            row = solver.Constraint(float(need), inf)
-            for x, c in zip(count, caps, strict=True):
-                row.SetCoefficient(x, float(c[d]))
+    def holds(count: list[cp_model.IntVar], members: list[SizedVM]) -> None:
+        """The hosts counted hold ``members``: those that fit only some types on those."""
+        for fit in sorted({frozenset(v.fits) for v in members}, key=sorted):
+            only = [v for v in members if set(v.fits) <= fit]
+            on = [(x, c) for x, c, t in zip(count, caps, types, strict=True) if t.index in fit]
+            needs = (sum(v.cpu_m for v in only), sum(v.mem_mib for v in only), len(only))
+            for d, need in enumerate(needs):
+                model.add(sum(c[d] * x for x, c in on) >= need)
+            least = _host_bound(problem, only, cap, sorted(fit))[0]
+            model.add(sum(x for x, _ in on) >= least)
 
     holds(n, vms)
-    at_least = solver.Constraint(float(hosts), inf)
-    for x in n:
-        at_least.SetCoefficient(x, 1.0)
-    objective = solver.Objective()
-    for x, t in zip(n, types, strict=True):
-        objective.SetCoefficient(x, host_total(t))
-    for tag in sorted({tag for v in vms for tag in v.tags}):
+    model.add(sum(n) >= hosts)
+    offset = 0.0
+    terms = [
+        (x, host_total(t, mobile_licence_cost(problem, p_index, t.index)))
+        for x, t in zip(n, types, strict=True)
+    ]
+    for tag in sorted({tag for v in vms for tag in v.tags} - mobile_tags(problem)):
         options = [
             lic for lic in problem.catalog.licences if lic.applies_to == "tagged" and lic.tag == tag
         ]
@@ -166,26 +187,21 @@ def _partition_cost(problem: Problem, part: Partition, hosts: int, cap: Cap | No
         tagged = [v for v in vms if tag in v.tags]
         if all(lic.unit == "vm" for lic in options):
             # Priced per VM: the same whatever the hosts, so a constant.
-            cheapest = licence_cost(tag, types[0].model, len(tagged), options, years)
-            objective.SetOffset(objective.offset() + cheapest)
+            offset += licence_cost(tag, types[0].model, len(tagged), options, years)
             continue
-        m = [solver.NumVar(0.0, inf, f"m_{tag}_{t.index}") for t in types]
+        m = [model.new_int_var(0, len(tagged), f"m_{tag}_{t.index}") for t in types]
         holds(m, tagged)
-        licensed = solver.Constraint(float(_host_bound(problem, tagged, cap)[0]), inf)
-        for x in m:
-            licensed.SetCoefficient(x, 1.0)
         for x, y, t in zip(m, n, types, strict=True):
-            row = solver.Constraint(-inf, 0.0)  # m <= n
-            row.SetCoefficient(x, 1.0)
-            row.SetCoefficient(y, -1.0)
-            objective.SetCoefficient(x, licence_cost(tag, t.model, 1, options, years))
-    objective.SetMinimization()
-    status = solver.Solve()
-    if status == pywraplp.Solver.INFEASIBLE:
+            model.add(x <= y)
+            terms.append((x, licence_cost(tag, t.model, 1, options, years)))
+    model.minimize(sum(math.floor(c * CENTS) * x for x, c in terms))
+    solver = reproducible_solver(COVER_WORK_S, 0, COVER_WALL_S)
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
         return math.inf  # no plan at all within the cap (and the model counts)
-    if status != pywraplp.Solver.OPTIMAL:
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return 0.0
-    return max(0.0, lp_bound(float(objective.Value())))
+    return max(0.0, offset + solver.best_objective_bound / CENTS)
 
 
 def _licence_floor(problem: Problem, part: Partition) -> float:
@@ -222,6 +238,64 @@ def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
     return total
 
 
+def _structures(
+    problem: Problem, p_index: int, hosts: int, active: float, cheapest_host: float
+) -> list[tuple[float, float]]:
+    """The ways a plan may give partition ``p_index`` its N+k spares, each as (a bound on its
+    active hosts, a bound on its spares): every plan of the partition takes one of them, so
+    it costs at least the least of max(active bound, first) + second.
+
+    ``hosts`` and ``active`` are the partition's bounds on active hosts and their cost.
+    """
+    part = problem.partitions[p_index]
+    k = problem.policy.ha_host_failures
+    if not hosts or not k:
+        return [(active, 0.0)]
+    limit = cluster_limit(problem.profile, problem.policy)
+    # A partition may become several clusters (at most `limit` hosts each, spares
+    # included), each with k spares of its own, carrying only its own tags: then the
+    # spares cost at least k x clusters hosts and k grants of every tag.
+    clusters = cluster_count(hosts, limit, k)
+    split = k * max(2, clusters) * cheapest_host + k * _licence_floor(problem, part)
+    if clusters > 1:
+        return [(active, split)]
+    # Every plan picks some model s for the partition's spares (one that runs all its
+    # VMs), and then no active host may hold more than s can take over: so the plan
+    # costs at least k x floor(s) + (the active bound with capacities capped at s).
+    floors = {
+        s: spare_floor(problem, part, problem.host_types[s])
+        for s in spare_candidates(problem, part)
+    }
+    ways: list[tuple[float, float]] = []
+    best = math.inf
+    for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
+        if k * floor + active >= best:
+            break  # sorted by floor: no later model can do better, whatever the active bound
+        t = problem.host_types[s]
+        cap = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
+        capped = _partition_cost(problem, p_index, _partition_hosts(problem, part, cap)[0], cap)
+        ways.append((max(active, capped), k * floor))
+        best = min(best, k * floor + max(active, capped))
+    if not ways:  # no model can be the spare: no plan meets N+k, the active hosts bound it
+        ways.append((active, 0.0))
+    if len(part.vms) > limit - k:
+        # A plan with more active hosts than one cluster holds is split, with spares of
+        # its own in each cluster: it has at least limit - k + 1 active hosts.
+        many = _partition_cost(problem, p_index, max(hosts, limit - k + 1))
+        ways.append((max(active, many), split))
+    return ways
+
+
+def structured_cost(bounds: Bounds, active: Mapping[int, float]) -> float:
+    """A bound on the partitions of ``active`` with their spares, given valid bounds on the
+    cost of each one's active hosts (the engine's, which may beat the cheap ones): the least
+    of its spare structures (``_structures``), summed."""
+    return sum(
+        min(max(a, floor) + spare for floor, spare in bounds.partition_ways[p])
+        for p, a in active.items()
+    )
+
+
 def lower_bounds(problem: Problem) -> Bounds:
     """Lower bounds on hosts (spares included) and cost for ``problem``."""
     k = problem.policy.ha_host_failures
@@ -229,61 +303,30 @@ def lower_bounds(problem: Problem) -> Bounds:
     cheapest_host = min(host_total(t) for t in problem.host_types)
     hosts: list[int] = []
     rules: list[str] = []
-    cost = spare_cost = joint = 0.0
     part_spares: list[float] = []
     part_costs: list[float] = []
-    for part in problem.partitions:
+    part_ways: list[tuple[tuple[float, float], ...]] = []
+    for p_index, part in enumerate(problem.partitions):
         n, rule = _partition_hosts(problem, part)
         hosts.append(n)
         rules.append(rule)
-        active = _partition_cost(problem, part, n)
+        active = _partition_cost(problem, p_index, n)
         part_costs.append(active)
-        cost += active
-        if not n or not k:
-            joint += active
-            part_spares.append(0.0)
-            continue
-        # A partition may become several clusters (at most `limit` hosts each, spares
-        # included), each with k spares of its own, carrying only its own tags: then the
-        # spares cost at least k x clusters hosts and k grants of every tag.
-        clusters = cluster_count(n, limit, k)
-        split = k * max(2, clusters) * cheapest_host + k * _licence_floor(problem, part)
-        if clusters > 1:
-            part_spares.append(split)
-            spare_cost += split
-            joint += active + split
-            continue
-        # Every plan picks some model s for the partition's spares (one that runs all its
-        # VMs), and then no active host may hold more than s can take over: so the plan
-        # costs at least k x floor(s) + (the active bound with capacities capped at s).
-        floors = {
-            s: spare_floor(problem, part, problem.host_types[s])
-            for s in spare_candidates(problem, part)
-        }
-        single = k * min(floors.values(), default=0.0)
-        best = math.inf
-        for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
-            if k * floor + active >= best:
-                break  # sorted by floor: no later model can do better
-            t = problem.host_types[s]
-            cap = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
-            capped = _partition_cost(problem, part, _partition_hosts(problem, part, cap)[0], cap)
-            best = min(best, k * floor + max(active, capped))
-        best = best if math.isfinite(best) else active
-        if len(part.vms) > limit - k:  # more active hosts than the bound could split it
-            single, best = min(single, split), min(best, active + split)
-        part_spares.append(single)
-        spare_cost += single
-        joint += best
+        ways = _structures(problem, p_index, n, active, cheapest_host)
+        part_ways.append(tuple(ways))
+        part_spares.append(min(spare for _, spare in ways))
     spares = sum(spares_needed(n, limit, k) for n in hosts)
+    cost = sum(part_costs) + sum(part_spares)
+    joint = sum(min(a + s for a, s in ways) for ways in part_ways)
     return Bounds(
         hosts=sum(hosts) + spares,
-        cost=cost + spare_cost,
+        cost=cost,
         partition_hosts=tuple(hosts),
         partition_rule=tuple(rules),
         spare_hosts=spares,
-        spare_cost=spare_cost,
-        joint_cost=max(joint, cost + spare_cost),
+        spare_cost=sum(part_spares),
+        joint_cost=max(joint, cost),
         partition_spare_cost=tuple(part_spares),
         partition_cost=tuple(part_costs),
+        partition_ways=tuple(part_ways),
     )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from planner.analysis import analyse
 from planner.assemble import build_plan
-from planner.bounds import Bounds, lower_bounds
+from planner.bounds import Bounds, lower_bounds, structured_cost
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
@@ -268,6 +268,20 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         packing = _keep_cheaper(problem, packing, large, result.packing)
         large_bound = max(large_bound, result.bound)
         capped = result.capped
+        if problem.policy.objective == "cost" and result.partition_bounds:
+            # The engine's bound on each partition's active hosts, with its spare structures.
+            active = {
+                p: max(bounds.partition_cost[p], result.partition_bounds.get(p, 0.0)) for p in large
+            }
+            spared = (
+                0.0
+                if not small
+                else small_bound
+                + (0.0 if k else sum(bounds.partition_spare_cost[p] for p in small))
+            )
+            bounds = replace(
+                bounds, joint_cost=max(bounds.joint_cost, spared + structured_cost(bounds, active))
+            )
     if small:
         # Small partitions: the CP-SAT bound (spares included); large ones: the engine's
         # bound on their active hosts plus their spares' floor.

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planner.assemble import build_plan
 from planner.bounds import l2_bound, lower_bounds
+from planner.costs import workload_cost
+from planner.models import VM, Licence, Problem, SolverParams
+from planner.packing import HostBin
 from planner.pipeline import run
 from planner.sizing import build_problem
-from tests.conftest import PURE, WIN_STD, catalog, host, inventory, vms
+from planner.solve import solve
+from tests.conftest import PURE, WIN_DC, WIN_STD, catalog, host, inventory, vms
+
+SQL_PER_CORE = Licence(
+    name="SQL Enterprise", family="sql", tag="sql", unit="core", price=7561.5,
+    min_cores_per_socket=4,
+)  # fmt: skip
+RHEL_PAIRS = Licence(
+    name="RHEL", family="rhel", tag="rhel", unit="socket_pair", price=800, period="year",
+    vms_per_grant=2,
+)  # fmt: skip
 
 
 def test_l2_counts_items_that_cannot_pair() -> None:
@@ -70,3 +86,107 @@ def test_cost_bound_counts_a_licence_on_every_host_tagged_vms_need() -> None:
     assert b.cost == pytest.approx(3 * (fixed + licence), rel=1e-5)
     _, plan = run(inventory(*vms(3, vcpus=6, mem=4, licences=("windows",))), cat, PURE)
     assert plan.cost.total >= b.cost
+
+
+def _set_partitions(items: list[int]) -> list[list[tuple[int, ...]]]:
+    """Every way to split ``items`` into non-empty blocks."""
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    out: list[list[tuple[int, ...]]] = []
+    for tail in _set_partitions(rest):
+        out.append([(first,), *tail])
+        for j in range(len(tail)):
+            out.append([*tail[:j], (first, *tail[j]), *tail[j + 1 :]])
+    return out
+
+
+def _cheapest_complete_plan(problem: Problem) -> float:
+    """The least total cost of a complete plan (every VM placed, N+k met), spares and per-VM
+    costs included, by brute force over every split of the VMs and model per host."""
+    bounds = lower_bounds(problem)
+    best = math.inf
+    for blocks in _set_partitions(list(range(len(problem.vms)))):
+        choices = [
+            [t.index for t in problem.host_types if _fits(problem, t.index, block)]
+            for block in blocks
+        ]
+        for models in itertools.product(*choices):
+            packing = tuple(
+                HostBin(0, t, tuple(sorted(block))) for t, block in zip(models, blocks, strict=True)
+            )
+            plan = build_plan(problem, packing, {}, bounds, "brute force")
+            if plan.status in ("feasible", "optimal"):
+                best = min(best, plan.cost.total)
+    return best
+
+
+def _fits(problem: Problem, t: int, block: tuple[int, ...]) -> bool:
+    ht = problem.host_types[t]
+    members = [problem.vms[i] for i in block]
+    return (
+        all(t in v.fits for v in members)
+        and sum(v.cpu_m for v in members) <= ht.cpu_cap_m
+        and sum(v.mem_mib for v in members) <= ht.mem_cap_mib
+        and len(members) <= ht.vm_cap
+    )
+
+
+BOUND_TAGS = ((), ("windows",), ("windows", "sql"), ("rhel",))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from((1, 2, 4, 6)), st.sampled_from((2, 8, 16, 24)), st.integers(0, 3)
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    st.integers(0, 1),
+    st.sampled_from(("cluster", "pinned")),
+    st.sampled_from((None, 2, 3)),
+    st.booleans(),
+)
+def test_cost_bounds_never_exceed_the_cheapest_complete_plan(
+    specs: list[tuple[int, int, int]],
+    k: int,
+    mobility: str,
+    cluster_hosts: int | None,
+    engine: bool,
+) -> None:
+    """The cheap cost bound (the integer cover of each partition, its spare structures, the
+    split into clusters) and the bound of a whole solve (``engine``: the exact engine on the
+    partition instead of the small-partition model, its bound combined with the spare
+    structures) stay at or below the cheapest complete plan, found by brute force, with N+k
+    spares, licence mobility and small clusters."""
+    items = [
+        VM(name=f"v{i}", vcpus=c, memory_gib=m, licences=BOUND_TAGS[tag])
+        for i, (c, m, tag) in enumerate(specs)
+    ]
+    policy = PURE.model_copy(
+        update={
+            "objective": "cost",
+            "ha_host_failures": k,
+            "vm_mobility": mobility,
+            "max_cluster_hosts": cluster_hosts,
+        }
+    )
+    cat = catalog(
+        host("s8", cores=8, mem=32, price=4000.0),
+        host("m16", cores=16, mem=64, price=9000.0),
+        licences=(WIN_STD, WIN_DC, SQL_PER_CORE, RHEL_PAIRS),
+    )
+    problem = build_problem(inventory(*items), cat, policy)
+    best = _cheapest_complete_plan(problem)
+    workload = workload_cost(
+        (problem.inventory.vms[v.index] for v in problem.vms), policy, "shared"
+    ).total
+    b = lower_bounds(problem)
+    assert max(b.cost, b.joint_cost) + workload <= best * (1 + 1e-9)
+    with patch("planner.solve.SMALL_COST_MAX_VMS", 0 if engine else 24):
+        plan = solve(problem, SolverParams(time_limit_s=5)).plan
+    assert plan.lower_bound_cost <= best * (1 + 1e-9)
+    if plan.status in ("feasible", "optimal"):
+        assert plan.cost.total >= best * (1 - 1e-9)

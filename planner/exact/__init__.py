@@ -55,7 +55,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planner.bounds import Bounds
 from planner.exact.classes import (
@@ -116,6 +116,8 @@ class ExactResult:
     capped: bool = False  # the wall-clock safety cap stopped the search before its budget
     phases: tuple[Phase, ...] = ()  # in order; seconds since ``improve`` was called
     trace: tuple[TracePoint, ...] = ()  # incumbent and bound after each phase
+    # Each partition's bound on its active hosts, where no max_count couples them.
+    partition_bounds: dict[int, float] = field(default_factory=dict)
 
 
 def _open(state: State) -> list[int]:
@@ -256,6 +258,11 @@ def improve(
         capped=state.capped,
         phases=tuple(recorder.phases),
         trace=tuple(recorder.trace),
+        partition_bounds=(
+            {p: min(state.rounded(state.bound.get(p, 0.0)), state.value[p]) for p in by_partition}
+            if state.separable
+            else {}
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from ortools.sat.python import cp_model
 
 from planner.bounds import Bounds, lower_bounds
 from planner.costs import host_total, licence_cost
+from planner.cpsat import reproducible_solver
 from planner.models import Problem
 from planner.packing import (
     HostBin,
@@ -232,20 +233,6 @@ def lp_work(solver: pywraplp.Solver, rows: int) -> float:
     return LP_SOLVE_WORK + LP_ITERATION_WORK * iterations * (rows + 10)
 
 
-def reproducible_solver(
-    deterministic_s: float, seed: int, wall_s: float | None = None
-) -> cp_model.CpSolver:
-    """A CP-SAT solver that gives the same answer under any load: one worker, seeded, stopped
-    by deterministic time; ``wall_s`` is only a safety cap."""
-    solver = cp_model.CpSolver()
-    solver.parameters.max_deterministic_time = deterministic_s
-    if wall_s is not None:
-        solver.parameters.max_time_in_seconds = wall_s
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    return solver
-
-
 def run_cp_sat(
     state: State,
     model: cp_model.CpModel,
@@ -285,6 +272,8 @@ def set_cheap_bounds(state: State, b: Bounds | None = None) -> None:
             state.bound[p_index] = float(b.partition_hosts[p_index])
         state.joint_bound = float(sum(b.partition_hosts))
     else:
+        for p_index in state.by_partition:
+            state.bound[p_index] = b.partition_cost[p_index]
         state.joint_bound = b.cost - b.spare_cost
 
 
