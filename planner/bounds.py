@@ -31,6 +31,7 @@ from planner.packing import mobile_licence_cost, mobile_tags
 
 __all__ = [
     "Bounds",
+    "Way",
     "l2_bound",
     "licence_floor",
     "lower_bounds",
@@ -42,6 +43,15 @@ __all__ = [
 CENTS = 100  # the cover model's costs are whole cents, rounded down
 COVER_WORK_S = 0.5  # CP-SAT deterministic seconds per cover model (small: it proves in ms)
 COVER_WALL_S = 5.0  # the wall-clock safety cap of one cover model
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way a plan may give a partition its N+k spares, and what it costs at the least."""
+
+    active: float  # a bound on the partition's active hosts
+    spares: float  # a bound on its spares
+    model: int | None = None  # the spares' model (host type index); None: split or no spares
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,8 @@ class Bounds:
     joint_cost: float = 0.0
     partition_spare_cost: tuple[float, ...] = ()  # each partition's share of spare_cost
     partition_cost: tuple[float, ...] = ()  # each partition's active-host cost bound
-    # Each partition's spare structures: (bound on its active hosts, on its spares) pairs.
-    partition_ways: tuple[tuple[tuple[float, float], ...], ...] = ()
+    # Each partition's spare structures (``Way``): every plan of it takes one of them.
+    partition_ways: tuple[tuple[Way, ...], ...] = ()
 
 
 def l2_bound(sizes: Sequence[int], capacity: int) -> int:
@@ -229,10 +239,13 @@ def spare_candidates(problem: Problem, part: Partition) -> list[int]:
     return sorted(common)
 
 
-def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
-    """The least a spare of type ``t`` costs: the host, and one grant of every tag it may run."""
-    tags = {tag for i in part.vms for tag in problem.vms[i].tags}
-    total = host_total(t)
+def spare_floor(problem: Problem, p_index: int, t: HostType) -> float:
+    """The least a spare of type ``t`` for partition ``p_index`` costs: the host, one grant
+    of every tag it may run, and with ``vm_mobility = cluster`` the licences of the VMs that
+    may move onto it, as every host of the partition (``packing.mobile_licence_cost``)."""
+    part = problem.partitions[p_index]
+    tags = {tag for i in part.vms for tag in problem.vms[i].tags} - mobile_tags(problem)
+    total = host_total(t, mobile_licence_cost(problem, p_index, t.index))
     for tag in tags:
         total += _grant(problem, tag, t)
     return total
@@ -240,17 +253,16 @@ def spare_floor(problem: Problem, part: Partition, t: HostType) -> float:
 
 def _structures(
     problem: Problem, p_index: int, hosts: int, active: float, cheapest_host: float
-) -> list[tuple[float, float]]:
-    """The ways a plan may give partition ``p_index`` its N+k spares, each as (a bound on its
-    active hosts, a bound on its spares): every plan of the partition takes one of them, so
-    it costs at least the least of max(active bound, first) + second.
+) -> list[Way]:
+    """The ways a plan may give partition ``p_index`` its N+k spares: every plan of the
+    partition takes one of them, so it costs at least the least of their bounds.
 
     ``hosts`` and ``active`` are the partition's bounds on active hosts and their cost.
     """
     part = problem.partitions[p_index]
     k = problem.policy.ha_host_failures
     if not hosts or not k:
-        return [(active, 0.0)]
+        return [Way(active, 0.0)]
     limit = cluster_limit(problem.profile, problem.policy)
     # A partition may become several clusters (at most `limit` hosts each, spares
     # included), each with k spares of its own, carrying only its own tags: then the
@@ -258,15 +270,15 @@ def _structures(
     clusters = cluster_count(hosts, limit, k)
     split = k * max(2, clusters) * cheapest_host + k * _licence_floor(problem, part)
     if clusters > 1:
-        return [(active, split)]
+        return [Way(active, split)]
     # Every plan picks some model s for the partition's spares (one that runs all its
     # VMs), and then no active host may hold more than s can take over: so the plan
     # costs at least k x floor(s) + (the active bound with capacities capped at s).
     floors = {
-        s: spare_floor(problem, part, problem.host_types[s])
+        s: spare_floor(problem, p_index, problem.host_types[s])
         for s in spare_candidates(problem, part)
     }
-    ways: list[tuple[float, float]] = []
+    ways: list[Way] = []
     best = math.inf
     for s, floor in sorted(floors.items(), key=lambda sf: sf[1]):
         if k * floor + active >= best:
@@ -274,26 +286,36 @@ def _structures(
         t = problem.host_types[s]
         cap = (t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)
         capped = _partition_cost(problem, p_index, _partition_hosts(problem, part, cap)[0], cap)
-        ways.append((max(active, capped), k * floor))
+        ways.append(Way(max(active, capped), k * floor, s))
         best = min(best, k * floor + max(active, capped))
     if not ways:  # no model can be the spare: no plan meets N+k, the active hosts bound it
-        ways.append((active, 0.0))
+        ways.append(Way(active, 0.0))
     if len(part.vms) > limit - k:
         # A plan with more active hosts than one cluster holds is split, with spares of
         # its own in each cluster: it has at least limit - k + 1 active hosts.
         many = _partition_cost(problem, p_index, max(hosts, limit - k + 1))
-        ways.append((max(active, many), split))
+        ways.append(Way(max(active, many), split))
     return ways
 
 
-def structured_cost(bounds: Bounds, active: Mapping[int, float]) -> float:
+def structured_cost(
+    bounds: Bounds,
+    active: Mapping[int, float],
+    within: Mapping[int, tuple[int, float]] | None = None,
+) -> float:
     """A bound on the partitions of ``active`` with their spares, given valid bounds on the
     cost of each one's active hosts (the engine's, which may beat the cheap ones): the least
-    of its spare structures (``_structures``), summed."""
-    return sum(
-        min(max(a, floor) + spare for floor, spare in bounds.partition_ways[p])
-        for p, a in active.items()
-    )
+    of its spare structures (``_structures``), summed. ``within[p] = (s, bound)``: a bound on
+    partition p's active hosts when none holds more than a spare of model s takes over."""
+    within = within or {}
+    total = 0.0
+    for p, a in active.items():
+        s, a_s = within.get(p, (None, 0.0))
+        total += min(
+            max(a, w.active, a_s if w.model == s and s is not None else 0.0) + w.spares
+            for w in bounds.partition_ways[p]
+        )
+    return total
 
 
 def lower_bounds(problem: Problem) -> Bounds:
@@ -305,7 +327,7 @@ def lower_bounds(problem: Problem) -> Bounds:
     rules: list[str] = []
     part_spares: list[float] = []
     part_costs: list[float] = []
-    part_ways: list[tuple[tuple[float, float], ...]] = []
+    part_ways: list[tuple[Way, ...]] = []
     for p_index, part in enumerate(problem.partitions):
         n, rule = _partition_hosts(problem, part)
         hosts.append(n)
@@ -314,10 +336,10 @@ def lower_bounds(problem: Problem) -> Bounds:
         part_costs.append(active)
         ways = _structures(problem, p_index, n, active, cheapest_host)
         part_ways.append(tuple(ways))
-        part_spares.append(min(spare for _, spare in ways))
+        part_spares.append(min(w.spares for w in ways))
     spares = sum(spares_needed(n, limit, k) for n in hosts)
     cost = sum(part_costs) + sum(part_spares)
-    joint = sum(min(a + s for a, s in ways) for ways in part_ways)
+    joint = sum(min(w.active + w.spares for w in ways) for ways in part_ways)
     return Bounds(
         hosts=sum(hosts) + spares,
         cost=cost,

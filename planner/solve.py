@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from planner.analysis import analyse
 from planner.assemble import build_plan
 from planner.bounds import Bounds, lower_bounds, structured_cost
+from planner.costs import host_total
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
 from planner.heuristic import first_fit_decreasing
 from planner.models import Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
-from planner.packing import HostBin, Packing, packing_objective
+from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
 from planner.spares import with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
@@ -236,17 +237,30 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
     large_bound = sum(bounds.partition_cost[p] for p in large) if small else active_bound
     if owns_search(problem):  # the fewest-moves model finds and proves the fewest hosts
         large = []
-    if large and not failed and not meets_bound(active_value, active_bound):
+    # The engine runs unless the active hosts meet their bound, and, with N+k spares under
+    # the cost objective, the plan with its spares meets the bound of its spare structures.
+    spares_open = (
+        problem.policy.objective == "cost"
+        and problem.policy.ha_host_failures > 0
+        and not meets_bound(with_spares(problem, packing), bounds.joint_cost)
+    )
+    if large and not failed and (spares_open or not meets_bound(active_value, active_bound)):
         # time_limit_s bounds the whole solve: keep back what building the plan will take.
         budget = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
         sub, sub_bounds = problem, bounds
         if small:  # the engine sees the large partitions only
             sub = _only(problem, large)
             sub_bounds = lower_bounds(sub)
+        # Where the spares weigh, the engine plans within the spare model the bounds favour.
+        sub, within = _within_spares(sub, bounds, large)
+        start = tuple(b for b in packing if b.partition in large)
+        if within:
+            sub_bounds = lower_bounds(sub)
+            start = _steered_start(sub, start, within)
         began = log.seconds()
         result = improve(
             sub,
-            tuple(b for b in packing if b.partition in large),
+            start,
             max(0.0, budget),
             log.report,
             sub_bounds,
@@ -269,10 +283,16 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         large_bound = max(large_bound, result.bound)
         capped = result.capped
         if problem.policy.objective == "cost" and result.partition_bounds:
-            # The engine's bound on each partition's active hosts, with its spare structures.
+            # The engine's bound on each partition's active hosts, with its spare structures;
+            # where it planned within a spare model, its bound holds for that structure only.
             active = {
-                p: max(bounds.partition_cost[p], result.partition_bounds.get(p, 0.0)) for p in large
+                p: max(
+                    bounds.partition_cost[p],
+                    0.0 if p in within else result.partition_bounds.get(p, 0.0),
+                )
+                for p in large
             }
+            steered = {p: (s, result.partition_bounds.get(p, 0.0)) for p, s in within.items()}
             spared = (
                 0.0
                 if not small
@@ -280,7 +300,10 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
                 + (0.0 if k else sum(bounds.partition_spare_cost[p] for p in small))
             )
             bounds = replace(
-                bounds, joint_cost=max(bounds.joint_cost, spared + structured_cost(bounds, active))
+                bounds,
+                joint_cost=max(
+                    bounds.joint_cost, spared + structured_cost(bounds, active, steered)
+                ),
             )
     if small:
         # Small partitions: the CP-SAT bound (spares included); large ones: the engine's
@@ -467,6 +490,87 @@ def _small_cost_partitions(problem: Problem) -> list[int]:
     if coupled and len(used) > 1:
         return []
     return small
+
+
+SPARE_WEIGHT = 0.02  # spares this share of a partition's cost bound steer the engine
+
+
+def _within_spares(
+    problem: Problem, bounds: Bounds, parts: list[int]
+) -> tuple[Problem, dict[int, int]]:
+    """``problem`` with the engine steered to the spare structure each partition's bound
+    favours, and that structure's spare model per partition so steered.
+
+    Cost objective, N+k, no max_count: every plan of a partition picks a spare model s that
+    takes over its busiest host, so no active host holds more than s (``bounds.Way``). Where
+    the least bound is such a way and its spares weigh (``SPARE_WEIGHT``), the partition's
+    VMs lose the models that are bigger than s and cost more in every respect: such a host
+    can be replaced by one of model s in any plan of that way, so the engine's bound stays
+    valid for the way, and its plans are plans of ``problem``.
+    """
+    policy = problem.policy
+    if (
+        policy.objective != "cost"
+        or not policy.ha_host_failures
+        or any(t.model.max_count is not None for t in problem.host_types)
+    ):
+        return problem, {}
+    drop: dict[int, set[int]] = {}
+    within: dict[int, int] = {}
+    for p in parts:
+        ways = bounds.partition_ways[p]
+        best = min(ways, key=lambda w: w.active + w.spares)
+        if best.model is None or best.spares < SPARE_WEIGHT * (best.active + best.spares):
+            continue
+        s = best.model
+        bigger = {t for t in range(len(problem.host_types)) if _replaces(problem, p, s, t)}
+        if bigger:
+            drop[p], within[p] = bigger, s
+    if not drop:
+        return problem, {}
+    vms = list(problem.vms)
+    for p, gone in drop.items():
+        for i in problem.partitions[p].vms:
+            fits = tuple(t for t in vms[i].fits if t not in gone)
+            vms[i] = vms[i].model_copy(update={"fits": fits})
+    return problem.model_copy(update={"vms": tuple(vms)}), within
+
+
+def _replaces(problem: Problem, p: int, s: int, t: int) -> bool:
+    """A host of type s can replace one of type t that holds no more than s does, in
+    partition p, at no more cost: t is bigger, has as many cores and sockets (per-core and
+    per-socket licences cost no less on it), and what s saves in fixed cost and the licences
+    of VMs that may move onto it covers the most its energy at that load can cost more."""
+    if s == t:
+        return False
+    a, b = problem.host_types[s], problem.host_types[t]
+    saving = (
+        host_total(b)
+        - host_total(a)
+        + mobile_licence_cost(problem, p, t)
+        - mobile_licence_cost(problem, p, s)
+    )
+    energy = a.energy_per_util_cost - b.energy_per_util_cost * a.model.cores / b.model.cores
+    return (
+        b.cpu_cap_m >= a.cpu_cap_m
+        and b.mem_cap_mib >= a.mem_cap_mib
+        and b.vm_cap >= a.vm_cap
+        and (b.cpu_cap_m, b.mem_cap_mib, b.vm_cap) != (a.cpu_cap_m, a.mem_cap_mib, a.vm_cap)
+        and b.model.cores >= a.model.cores
+        and b.model.sockets >= a.model.sockets
+        and saving >= max(0.0, energy)
+    )
+
+
+def _steered_start(problem: Problem, packing: Packing, steered: Iterable[int]) -> Packing:
+    """``packing`` with the hosts of the ``steered`` partitions placed again by first fit
+    within ``problem``'s models, so that the engine starts within them (its bound on them
+    must not be capped by a plan outside them)."""
+    parts = sorted(steered)
+    ffd, failed = first_fit_decreasing(_only(problem, parts))
+    if failed:
+        return packing
+    return _replace(packing, parts, ffd)
 
 
 def _only(problem: Problem, parts: list[int]) -> Problem:

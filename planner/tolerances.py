@@ -32,6 +32,7 @@ __all__ = [
     "ROUNDING_SLACK",
     "SCORE_EPS",
     "gap",
+    "gap_text",
     "host_count_bound",
     "lp_bound",
     "meets_bound",
@@ -64,6 +65,12 @@ def lp_bound(lp_value: float) -> float:
 def host_count_bound(x: float) -> int:
     """The least whole number of hosts at least ``x`` (a fractional bound), tolerance allowed."""
     return math.ceil(x - BOUND_REL_TOL * max(1.0, abs(x)))
+
+
+def gap_text(gap: float) -> str:
+    """A gap as shown to a user: one decimal, and "<0.1%" for a gap that rounds to zero but
+    is not one (a plan not proven never reads "gap 0.0%")."""
+    return "<0.1%" if 0 < gap < 0.0005 else f"{gap:.1%}"
 
 
 def gap(value: float, bound: float) -> float:

@@ -305,3 +305,19 @@ def test_partitions_from_two_searches_never_use_a_capped_model_too_often() -> No
     assert {vm for h in plan.hosts for vm in h.vms} | {u.vm for u in plan.unplaced} == {
         v.name for v in items
     }
+
+
+def test_the_engine_plans_within_the_spare_model_the_bounds_favour() -> None:
+    """Two big hosts are the cheaper active plan (and first fit's), but their N+1 spare must
+    be big too: seven small hosts and a small spare cost less in all. The engine, steered by
+    the spare structures of the bound, finds the small plan and proves it (first fit's plan
+    met the active hosts' bound, so the engine did not run and the big plan stayed)."""
+    cat = catalog(
+        host("m16", cores=16, mem=64, price=9000.0, watts_idle=0.0, watts_max=0.0),
+        host("l64", cores=64, mem=256, price=30000.0, watts_idle=0.0, watts_max=0.0),
+    )
+    policy = PURE.model_copy(update={"objective": "cost", "ha_host_failures": 1})
+    problem = build_problem(inventory(*vms(50, vcpus=2, mem=4)), cat, policy)
+    plan = solve(problem, SolverParams(time_limit_s=10)).plan
+    assert [(h.model, h.role) for h in plan.hosts] == [("m16", "active")] * 7 + [("m16", "spare")]
+    assert plan.status == "optimal"

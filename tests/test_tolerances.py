@@ -7,7 +7,7 @@ import re
 import tokenize
 from pathlib import Path
 
-from planner.tolerances import host_count_bound
+from planner.tolerances import gap_text, host_count_bound
 
 PLANNER = Path(__file__).resolve().parents[1] / "planner"
 TOLERANCE = re.compile(r"^1(\.0*)?e-\d+$", re.IGNORECASE)  # 1e-9, 1.0e-6: the usual spelling
@@ -40,3 +40,10 @@ def test_host_count_bound_rounds_up_past_float_noise_only() -> None:
     above a whole number does not add a host."""
     assert host_count_bound(11.2) == 12
     assert host_count_bound(12.0 + 1e-9) == 12
+
+
+def test_a_gap_that_rounds_to_zero_is_not_shown_as_zero() -> None:
+    """An unproven plan 0.00076 % above its bound reads "<0.1%", never "0.0%"."""
+    assert gap_text(7.6e-6) == "<0.1%"
+    assert gap_text(0.0) == "0.0%"
+    assert gap_text(0.0251) == "2.5%"

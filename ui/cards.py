@@ -8,6 +8,7 @@ from typing import Literal
 
 from planner.dedicated import compare
 from planner.models import Plan, Problem
+from planner.tolerances import gap_text
 from ui.text import count, money, signed
 
 __all__ = ["Card", "kpi_rows", "quality", "search_note"]
@@ -38,7 +39,7 @@ def quality(plan: Plan, settled: bool = True) -> tuple[str, str]:
         return "Infeasible", "proven: no plan places every VM"
     if plan.status == "partial":
         return "Partial", "VMs left out or spares missing"
-    value = f"Gap {plan.gap:.1%}" if settled else f"Improving… gap {plan.gap:.1%}"
+    value = f"Gap {gap_text(plan.gap)}" if settled else f"Improving… gap {gap_text(plan.gap)}"
     what = "cost" if plan.objective == "cost" else "host count"
     return value, f"to the {what} lower bound"
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from planner.dedicated import compare
 from planner.models import COST_CATEGORIES, Plan, Problem, SolverParams
+from planner.tolerances import gap_text
 from planner.units import mib_to_gib, milli_to_vcpu
 
 __all__ = [
@@ -34,7 +35,9 @@ def summary_rows(plan: Plan, problem: Problem) -> list[tuple[str, object, str]]:
     c = compare(plan, problem)
     placed = sum(h.vm_count for h in plan.hosts)
     years = problem.policy.horizon_years
-    proof = "proven optimal" if plan.status == "optimal" else f"{plan.status}, gap {plan.gap:.1%}"
+    proof = (
+        "proven optimal" if plan.status == "optimal" else f"{plan.status}, gap {gap_text(plan.gap)}"
+    )
     return [
         ("Inventory", inv.source, f"{inv.format} format"),
         ("VMs in the inventory", len(inv.vms), "VMs"),
@@ -122,7 +125,7 @@ def rules_frame(plan: Plan) -> pd.DataFrame:
                 "name": r.name,
                 "hosts": r.hosts,
                 "cost": round(r.cost, 2),
-                "proof": "proven" if r.proven else f"gap {r.gap:.1%}",
+                "proof": "proven" if r.proven else f"gap {gap_text(r.gap)}",
             }
             for r in plan.explanation.rules
         ],

@@ -9,6 +9,7 @@ from planner.errors import printable
 from planner.models import COST_CATEGORIES, CostBreakdown, Plan, Problem, RulePrice
 from planner.report.migration import migration_summary_lines
 from planner.report.tables import failure_check_text
+from planner.tolerances import gap_text
 
 __all__ = ["plan_summary"]
 
@@ -35,7 +36,7 @@ def plan_summary(plan: Plan, problem: Problem) -> str:
             if plan.objective == "hosts"
             else f"{plan.lower_bound_cost:,.0f}"
         )
-        status = f"{plan.status}, gap {plan.gap:.1%} to the lower bound ({bound})"
+        status = f"{plan.status}, gap {gap_text(plan.gap)} to the lower bound ({bound})"
     restartable = sum(f.restartable for f in plan.failures)
     lines = [
         f"Plan for {inv.source} ({inv.format}, {len(inv.vms)} VMs), objective {plan.objective}",
@@ -74,6 +75,6 @@ def _categories(cost: CostBreakdown) -> str:
 
 def _rule(r: RulePrice) -> str:
     """One priced rule, e.g. 'anti-affinity group dmz-web-farm: +2 hosts, +28,159 (proven)'."""
-    proof = "proven" if r.proven else f"gap {r.gap:.1%}"
+    proof = "proven" if r.proven else f"gap {gap_text(r.gap)}"
     hosts = f"{r.hosts:+d} host{'' if abs(r.hosts) == 1 else 's'}"
     return f"{r.kind} {r.name}: {hosts}, {r.cost:+,.0f} ({proof})"
