@@ -19,8 +19,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from planner.costs import licence_cost
 from planner.models import HostPlan, HypervisorProfile, Partition, Policy, Problem
-from planner.packing import HostBin, Packing
+from planner.packing import HostBin, Packing, host_priced_tags
 
 __all__ = [
     "Cluster",
@@ -78,19 +79,20 @@ def split_clusters(problem: Problem, packing: Packing) -> list[Cluster]:
     """The packing's used hosts as clusters, partition by partition, in partition order.
 
     A partition that fits one cluster keeps its key as the cluster name; a larger one is
-    split into ``<key> #1``, ``#2`` ... Bins are ordered by the licence tags their VMs
-    carry (then model and content, so the split is deterministic) and cut into clusters
-    of the sizes ``cluster_sizes`` gives.
+    split into ``<key> #1``, ``#2`` ... Bins are ordered by the licences their VMs make
+    them pay, then the tags they carry (then model and content, so the split is
+    deterministic) and cut into clusters of the sizes ``cluster_sizes`` gives.
     """
     k = problem.policy.ha_host_failures
     limit = cluster_limit(problem.profile, problem.policy)
+    priced = host_priced_tags(problem)
     by_part: dict[int, list[HostBin]] = defaultdict(list)
     for b in packing:
         if b.vms:
             by_part[b.partition].append(b)
     clusters: list[Cluster] = []
     for p_index in sorted(by_part):
-        bins = sorted(by_part[p_index], key=lambda b: _order(problem, b))
+        bins = sorted(by_part[p_index], key=lambda b: _order(problem, b, priced))
         sizes = cluster_sizes(len(bins), limit, k)
         key = problem.partitions[p_index].key
         start = 0
@@ -101,9 +103,18 @@ def split_clusters(problem: Problem, packing: Packing) -> list[Cluster]:
     return clusters
 
 
-def _order(problem: Problem, b: HostBin) -> tuple[Sequence[str], int, int, tuple[int, ...]]:
+def _order(
+    problem: Problem, b: HostBin, priced: frozenset[str]
+) -> tuple[float, Sequence[str], Sequence[str], int, int, tuple[int, ...]]:
+    """Hosts that pay the dearest licences for their VMs first, grouped by those licences,
+    so that as few clusters as possible hold them (each cluster's spares must carry what
+    its busiest host does); then by all tags, model and content."""
     tags = sorted({t for i in b.vms for t in problem.vms[i].tags})
-    return (tags, b.type_index, -len(b.vms), b.vms)
+    paid = [t for t in tags if t in priced]
+    model = problem.host_types[b.type_index].model
+    years = problem.policy.horizon_years
+    grants = sum(licence_cost(t, model, 1, problem.catalog.licences, years) for t in paid)
+    return (-grants, paid, tags, b.type_index, -len(b.vms), b.vms)
 
 
 def plan_clusters(

@@ -27,6 +27,7 @@ __all__ = [
     "bin_cost",
     "bin_licences",
     "dominates",
+    "host_priced_tags",
     "mobile_counts",
     "mobile_licence_cost",
     "mobile_tags",
@@ -154,6 +155,17 @@ def mobile_tags(problem: Problem) -> frozenset[str]:
     """Tags whose licence cost ``vm_mobility`` makes a fixed cost of every host of a
     partition (``mobile_licence_cost``): the stacking tags with ``cluster``, none pinned."""
     return stacking_tags(problem) if problem.policy.vm_mobility == "cluster" else frozenset()
+
+
+def host_priced_tags(problem: Problem) -> frozenset[str]:
+    """Tags whose licence a host pays only when it runs such a VM (SQL Server per core,
+    Datacenter): not priced per VM, and not made a cost of every host by ``mobile_tags``."""
+    hosted = {
+        lic.tag
+        for lic in problem.catalog.licences
+        if lic.applies_to == "tagged" and lic.unit != "vm"
+    }
+    return frozenset(hosted - mobile_tags(problem))
 
 
 def mobile_licence_cost(problem: Problem, p_index: int, t_index: int) -> float:

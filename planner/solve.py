@@ -32,6 +32,7 @@ from planner.heuristic import first_fit_decreasing
 from planner.models import Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
+from planner.repack import plain_share, repack_plain
 from planner.spares import with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
@@ -257,14 +258,17 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         if within:
             sub_bounds = lower_bounds(sub)
             start = _steered_start(sub, start, within)
+        # Large cost partitions: part of the budget re-packs their plain hosts by host count.
+        plain = plain_share(problem, packing, [p for p in large if p not in within])
+        share = 1.0 - REPACK_SHARE if plain else 1.0
         began = log.seconds()
         result = improve(
             sub,
             start,
-            max(0.0, budget),
+            max(0.0, share * budget),
             log.report,
             sub_bounds,
-            work_s=params.work_s,
+            work_s=share * params.work_s,
             seed=params.seed,
         )
         engine = (
@@ -280,6 +284,23 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             sum(bounds.partition_cost[p] for p in small),
         )
         packing = _keep_cheaper(problem, packing, large, result.packing)
+        if plain:
+            left = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+            chosen = plain_share(problem, packing, list(plain))
+
+            def by_count(sub: Problem, first: Packing) -> Packing:
+                found = improve(
+                    sub,
+                    first,
+                    max(0.0, left),
+                    None,
+                    work_s=REPACK_SHARE * params.work_s,
+                    seed=params.seed,
+                )
+                return found.packing
+
+            packing = repack_plain(problem, packing, chosen, by_count)
+            log.phase("re-packing by host count", packing_objective(problem, packing)[0])
         large_bound = max(large_bound, result.bound)
         capped = result.capped
         if problem.policy.objective == "cost" and result.partition_bounds:
@@ -492,6 +513,7 @@ def _small_cost_partitions(problem: Problem) -> list[int]:
     return small
 
 
+REPACK_SHARE = 0.3  # of the engine's budget, for re-packing plain hosts (``planner.repack``)
 SPARE_WEIGHT = 0.02  # spares this share of a partition's cost bound steer the engine
 
 

@@ -210,6 +210,24 @@ def test_partition_beyond_the_cluster_limit_is_split_with_spares_in_each() -> No
     assert all(f.restartable for f in plan.failures)
 
 
+def test_hosts_that_pay_for_their_vms_licences_share_as_few_clusters_as_possible() -> None:
+    """Seven full hosts, two of them with SQL Server, in clusters of at most 4 with N+1
+    (3 + 2 + 2 active hosts): both SQL hosts go to one cluster, so only that cluster's spare
+    is licensed for SQL Server (sorted by tag name, 'rhel' < 'rhel, sql' < 'windows', they
+    used to straddle the first two clusters)."""
+    sql = WIN_DC.model_copy(update={"name": "SQL", "family": "sql", "tag": "sql"})
+    items = [VM(name=f"r{i}", vcpus=8, memory_gib=2, licences=("rhel",)) for i in range(2)]
+    items += [VM(name=f"s{i}", vcpus=8, memory_gib=2, licences=("rhel", "sql")) for i in range(2)]
+    items += [VM(name=f"w{i}", vcpus=8, memory_gib=2, licences=("windows",)) for i in range(3)]
+    rhel = WIN_STD.model_copy(update={"name": "RHEL", "family": "rhel", "tag": "rhel"})
+    policy = PURE.model_copy(update={"ha_host_failures": 1, "max_cluster_hosts": 4})
+    _, plan = run(inventory(*items), catalog(licences=(WIN_STD, sql, rhel)), policy)
+    with_sql = {h.cluster for h in plan.active_hosts if any(u.tag == "sql" for u in h.licences)}
+    assert len(with_sql) == 1
+    spares = [h for h in plan.spare_hosts if any(u.tag == "sql" for u in h.licences)]
+    assert [h.cluster for h in spares] == list(with_sql)
+
+
 def test_each_host_of_the_plan_json_names_its_cluster() -> None:
     """The plan JSON gives every host, spares included, its cluster."""
     policy = PURE.model_copy(update={"ha_host_failures": 1, "max_cluster_hosts": 3})
