@@ -16,7 +16,7 @@ does not depend on the machine's load.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,7 +123,7 @@ def _add_spares(
 def _partition(
     problem: Problem, p: int, work: float, spares: int, wall: float, seed: int
 ) -> tuple[list[HostBin], float, bool] | None:
-    vms = list(problem.partitions[p].vms)
+    vms = sorted(problem.partitions[p].vms, key=lambda i: _vm_key(problem, i))
     n = len(vms)
     if n == 0:
         return [], 0.0, True
@@ -134,21 +134,29 @@ def _partition(
     years = problem.policy.horizon_years
     m = cp_model.CpModel()
 
-    # Variables: slot j's model; VM i's slot (slot j only for the j-th VM or later).
+    # Variables: slot j's model; VM a's slot. Slot j is led by the j-th VM: it is open
+    # exactly when VM j sits on it, and holds only VMs a >= j (every plan has one such
+    # labelling: a host's slot is its first VM), so no two labellings of a plan compete.
     z = {(j, t): m.new_bool_var(f"z_{j}_{t}") for j in range(n) for t in types}
     x = {(a, j): m.new_bool_var(f"x_{a}_{j}") for a in range(n) for j in range(a + 1)}
     for j in range(n):
-        m.add_at_most_one(z[j, t] for t in types)
+        m.add(sum(z[j, t] for t in types) == x[j, j])
+        for a in range(j + 1, n):
+            m.add_implication(x[a, j], x[j, j])
 
     # Constraints: each VM on one slot of a model that runs it; capacity; anti-affinity.
     slot = [m.new_int_var(0, a, f"slot_{a}") for a in range(n)]
     for a, i in enumerate(vms):
         m.add_exactly_one(x[a, j] for j in range(a + 1))
         m.add(slot[a] == sum(j * x[a, j] for j in range(a + 1)))
+        unfit = [t for t in types if t not in problem.vms[i].fits]
         for j in range(a + 1):
-            m.add(sum(z[j, t] for t in types if t in problem.vms[i].fits) >= 1).only_enforce_if(
-                x[a, j]
-            )
+            for t in unfit:
+                m.add_bool_or([x[a, j].Not(), z[j, t].Not()])
+    # VMs alike in every respect are interchangeable: the earlier one's slot comes first.
+    for a in range(n - 1):
+        if _vm_key(problem, vms[a]) == _vm_key(problem, vms[a + 1]):
+            m.add(slot[a] <= slot[a + 1])
     for j in range(n):
         on = [a for a in range(j, n)]
         for dim in ("cpu_m", "mem_mib"):
@@ -170,6 +178,7 @@ def _partition(
             cap_count = hts[t].model.max_count
             if cap_count is not None:
                 m.add(sum(z[j, t] for j in range(n)) <= cap_count)
+    m.add(sum(x[j, j] for j in range(n)) >= _least_hosts(problem, vms, types))
 
     # Objective: fixed cost, licences by tag count, energy by load (all rounded down).
     cost_terms: list[cp_model.LinearExprT] = []
@@ -246,3 +255,26 @@ def _partition(
             bins.append(HostBin(p, t, placed))
     bound = solver.best_objective_bound / SCALE
     return bins, bound, status == cp_model.OPTIMAL
+
+
+def _vm_key(problem: Problem, i: int) -> tuple[object, ...]:
+    """Largest first; VMs with equal keys are interchangeable in the model."""
+    v = problem.vms[i]
+    return (-v.cpu_m, -v.mem_mib, v.tags, v.group, v.load_m, v.fits)
+
+
+def _least_hosts(problem: Problem, vms: list[int], types: list[int]) -> int:
+    """Hosts the VMs need at least: by vCPU, memory and VM count on the largest model, and
+    one per member of the largest anti-affinity group."""
+    hts = [problem.host_types[t] for t in types]
+    cpu = sum(problem.vms[i].cpu_m for i in vms)
+    mem = sum(problem.vms[i].mem_mib for i in vms)
+    groups = Counter(problem.vms[i].group for i in vms if problem.vms[i].group)
+    group = max(groups.values(), default=1)
+    return max(
+        1,
+        group,
+        -(-cpu // max(t.cpu_cap_m for t in hts)),
+        -(-mem // max(t.mem_cap_mib for t in hts)),
+        -(-len(vms) // max(t.vm_cap for t in hts)),
+    )
