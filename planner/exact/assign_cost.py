@@ -21,6 +21,7 @@ does not depend on the machine's load.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -312,26 +313,54 @@ def _add_licence(
 ) -> cp_model.LinearExprT:
     """Slot j's licence for ``tag``: the cheapest for its ``count`` tagged VMs on its model.
 
-    Per model, a boolean says the slot is of that model and holds the licence; the first
-    grant's price on it is linear, so the LP sees the setup cost. Where a price does not
-    grow with the count (per-core licences such as SQL Server Enterprise) that is the
-    whole cost; otherwise a table per model adds the rest."""
-    rows = {t: table(tag, t, len(tagged)) for t in types}
+    Per model, a boolean says the slot is of that model and holds the licence, and a count
+    says how many tagged VMs it covers there. The price table's lower convex hull, in those
+    two, is linear (the LP sees the set-up cost and the slope); where a price does not grow
+    with the count (per-core licences such as SQL Server Enterprise) that is the whole cost;
+    otherwise an element constraint per model adds the exact table."""
+    most = len(tagged)
+    rows = {t: table(tag, t, most) for t in types}
     held = {t: m.new_bool_var(f"w_{j}_{tag}_{t}") for t in types}
     for t in types:
         m.add_implication(held[t], z[j, t])
     for a in tagged:
         m.add(sum(held.values()) >= x[a, j])
-    setup = sum(rows[t][1] * held[t] for t in types)
     if all(r[k] == r[1] for r in rows.values() for k in range(1, len(r))):
-        return setup
-    lic = m.new_int_var(0, cp_model.INT32_MAX * 1000, f"lic_{j}_{tag}")
-    m.add(lic >= setup)
+        return sum(rows[t][1] * held[t] for t in types)
+    part = {t: m.new_int_var(0, most, f"n_{j}_{tag}_{t}") for t in types}
+    m.add(sum(part.values()) == count)
+    lics = []
     for t in types:
+        m.add(part[t] <= most * held[t])
+        lic = m.new_int_var(0, max(rows[t]), f"lic_{j}_{tag}_{t}")
+        m.add(lic >= rows[t][1] * held[t])
+        for (k1, f1), (k2, f2) in itertools.pairwise(_lower_hull(rows[t])):
+            # The hull's edge through (k1, f1) and (k2, f2), scaled to integers.
+            m.add(
+                (k2 - k1) * lic >= (f2 - f1) * part[t] + (f1 * (k2 - k1) - (f2 - f1) * k1) * held[t]
+            )
         price = m.new_int_var(0, max(rows[t]), f"price_{j}_{tag}_{t}")
         m.add_element(count, rows[t], price)
         m.add(lic >= price).only_enforce_if(z[j, t])
-    return lic
+        lics.append(lic)
+    return sum(lics)
+
+
+def _lower_hull(row: list[int]) -> list[tuple[int, int]]:
+    """The lower convex hull of the points (k, row[k]) for k = 1.. (Andrew's monotone chain):
+    its edges lie on or below every point."""
+    hull: list[tuple[int, int]] = []
+    for point in enumerate(row):
+        if point[0] == 0:
+            continue
+        while len(hull) >= 2:
+            (k1, f1), (k2, f2) = hull[-2], hull[-1]
+            if (f2 - f1) * (point[0] - k1) >= (point[1] - f1) * (k2 - k1):
+                hull.pop()  # the middle point lies on or above the chord: not on the hull
+            else:
+                break
+        hull.append(point)
+    return hull
 
 
 def _add_energy(
