@@ -21,12 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import REPO, RESULTS, machine, write_csv, write_meta
 
-__all__ = ["main"]
+__all__ = ["estates", "main"]
 
 CASES = 20
 RUNS = 2
@@ -61,6 +62,16 @@ def _hosts(rng: random.Random) -> tuple[str, int]:
     return "\n".join(lines) + "\n", len(chosen)
 
 
+def estates() -> Iterator[tuple[int, str, str]]:
+    """The benchmark's estates in order: (case, inventory CSV, host catalog CSV)."""
+    rng = random.Random(2026)
+    for case in range(CASES):
+        n = rng.randint(8, 20)
+        inventory = _inventory(rng, n)
+        hosts, _ = _hosts(rng)
+        yield case, inventory, hosts
+
+
 def _run(folder: Path) -> dict[str, Any]:
     out = folder / "plan.json"
     out.unlink(missing_ok=True)
@@ -83,18 +94,19 @@ def _run(folder: Path) -> dict[str, Any]:
 
 def main() -> None:
     """Plan every case twice and write ``results/small_cost.csv``."""
-    rng = random.Random(2026)
     started = machine()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for case in range(CASES):
+        for case, inventory, hosts in estates():
             folder = Path(tmp) / f"case{case:02d}"
             folder.mkdir()
-            n = rng.randint(8, 20)
-            (folder / "inventory.csv").write_text(_inventory(rng, n))
-            hosts, models = _hosts(rng)
+            (folder / "inventory.csv").write_text(inventory)
             (folder / "hosts.csv").write_text(hosts)
-            row: dict[str, Any] = {"case": case, "vms": n, "models": models}
+            row: dict[str, Any] = {
+                "case": case,
+                "vms": inventory.count("\n") - 1,
+                "models": hosts.count("\n") - 1,
+            }
             for r in range(1, RUNS + 1):
                 for key, value in _run(folder).items():
                     row[f"{key}_{r}"] = value
