@@ -32,7 +32,7 @@ from planner.heuristic import first_fit_decreasing
 from planner.models import Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
-from planner.repack import plain_share, repack_plain
+from planner.repack import groups, repack
 from planner.spares import with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
@@ -258,9 +258,10 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         if within:
             sub_bounds = lower_bounds(sub)
             start = _steered_start(sub, start, within)
-        # Large cost partitions: part of the budget re-packs their plain hosts by host count.
-        plain = plain_share(problem, packing, [p for p in large if p not in within])
-        share = 1.0 - REPACK_SHARE if plain else 1.0
+        # Large cost partitions: part of the budget re-packs their host groups by host count.
+        unsteered = [p for p in large if p not in within]
+        grouped = groups(problem, packing, unsteered)
+        share = 1.0 - REPACK_SHARE if grouped else 1.0
         began = log.seconds()
         result = improve(
             sub,
@@ -284,11 +285,11 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             sum(bounds.partition_cost[p] for p in small),
         )
         packing = _keep_cheaper(problem, packing, large, result.packing)
-        if plain:
-            left = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
-            chosen = plain_share(problem, packing, list(plain))
+        if grouped and params.time_limit_s - log.seconds() > _assembly_reserve(problem):
+            chosen = groups(problem, packing, unsteered)
 
             def by_count(sub: Problem, first: Packing) -> Packing:
+                left = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
                 found = improve(
                     sub,
                     first,
@@ -299,7 +300,7 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
                 )
                 return found.packing
 
-            packing = repack_plain(problem, packing, chosen, by_count)
+            packing = repack(problem, packing, chosen, by_count)
             log.phase("re-packing by host count", packing_objective(problem, packing)[0])
         large_bound = max(large_bound, result.bound)
         capped = result.capped
@@ -513,7 +514,7 @@ def _small_cost_partitions(problem: Problem) -> list[int]:
     return small
 
 
-REPACK_SHARE = 0.3  # of the engine's budget, for re-packing plain hosts (``planner.repack``)
+REPACK_SHARE = 0.3  # of the engine's budget, for re-packing host groups (``planner.repack``)
 SPARE_WEIGHT = 0.02  # spares this share of a partition's cost bound steer the engine
 
 

@@ -74,7 +74,7 @@ __all__ = [
 
 UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
 CAPPED = 1e18  # the work clock's reading once the wall-clock safety cap has passed
-UNITS_PER_DT = 1_500_000  # work units per unit of CP-SAT deterministic time (measured)
+UNITS_PER_DT = 2_700_000  # work units per unit of CP-SAT deterministic time (measured)
 MIN_CP_SAT_S = 0.001  # the least time limit (deterministic and wall) a CP-SAT call is given
 # Work of the LP (units), measured on GLOP: per solve, per simplex iteration and row, and per
 # coefficient entered.
