@@ -5,6 +5,9 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
+0. *Exact fill* (``exact_fill``): where the bound leaves some dimension less room in all
+   than its smallest VM, every host of a plan at the bound is full in it; those hosts are
+   listed and CP-SAT chooses a plan among them (Falkenauer's triplets, in a second).
 1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
    column generation.
 2. *Column generation* (``master``, ``pricing``, ``kernels``), in two slots: greedy
@@ -33,6 +36,7 @@ no import cycle exists):
     master        LP master, column generation, bounds
     sequential    sequential value correction, repacking
     enumerate     the enumeration phase (drives the master through the shared state)
+    exact_fill    plans of hosts filled exactly: bin completion, then CP-SAT
     search        diving, restricted master, assignment
     assign_cost   the exact CP-SAT cost model of small partitions (called by ``solve``)
 
@@ -72,6 +76,7 @@ from planner.exact.classes import (
     set_cheap_bounds,
 )
 from planner.exact.enumerate import enumerate_phase
+from planner.exact.exact_fill import exact_fill
 from planner.exact.kernels import compile_kernels
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
@@ -90,6 +95,8 @@ from planner.statistics import Phase, Recorder, TracePoint
 __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 
 # Phases end at shares of the work budget (work units, not seconds of the wall clock).
+FILL_LIST_SHARE = 0.05  # most of the budget the exact fill's listing of hosts may take
+FILL_SHARE = 0.3  # most of the budget the exact fill may take, its CP-SAT model included
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
 SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
 CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
@@ -183,6 +190,13 @@ def improve(
     add_singletons(state)
     state.lp = Master(state, state.patterns)
     done("model")
+
+    # Where every host of a plan at the bound must be (almost) full, such hosts are few:
+    # listed and chosen from (``exact_fill``), often the whole answer at once.
+    before = state.work
+    exact_fill(state, before + FILL_SHARE * budget, FILL_LIST_SHARE * budget)
+    if state.work > before:
+        done("exact fill")
 
     balanced_fill(state, _open(state))
     # A first local search on the cheap bound: often the whole answer, and its hosts are
