@@ -5,9 +5,9 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
-0. *Exact fill* (``exact_fill``): where the bound leaves some dimension less room in all
-   than its smallest VM, every host of a plan at the bound is full in it; those hosts are
-   listed and CP-SAT chooses a plan among them (Falkenauer's triplets, in a second).
+0. *Exact fill* (``exact_fill``): where the bound leaves no room in all in some dimension,
+   every host of a plan at the bound is full in it; those hosts are listed and CP-SAT
+   chooses a plan among them (Falkenauer's triplets, in a second).
 1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
    column generation.
 2. *Column generation* (``master``, ``pricing``, ``kernels``), in two slots: greedy
@@ -96,7 +96,7 @@ __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 
 # Phases end at shares of the work budget (work units, not seconds of the wall clock).
 FILL_LIST_SHARE = 0.05  # most of the budget the exact fill's listing of hosts may take
-FILL_SHARE = 0.3  # most of the budget the exact fill may take, its CP-SAT model included
+FILL_SHARE = 0.4  # most of the budget the exact fill may take, its CP-SAT model included
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
 SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
 CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
