@@ -187,16 +187,18 @@ def improve(
         state.bins[p_index] = bins
         state.value[p_index] = objective_of(problem, bins)
     set_cheap_bounds(state, bounds)
-    add_singletons(state)
-    state.lp = Master(state, state.patterns)
-    done("model")
-
-    # Where every host of a plan at the bound must be (almost) full, such hosts are few:
-    # listed and chosen from (``exact_fill``), often the whole answer at once.
+    # Where every host of a plan at the bound must be full in some dimension, such hosts are
+    # few: listed and chosen from (``exact_fill``), often the whole answer at once, before
+    # the LP is built.
     before = state.work
     exact_fill(state, before + FILL_SHARE * budget, FILL_LIST_SHARE * budget)
     if state.work > before:
         done("exact fill")
+    if proven(state):
+        return _result(state, recorder, progress, False, 0)
+    add_singletons(state)
+    state.lp = Master(state, state.patterns)
+    done("model")
 
     balanced_fill(state, _open(state))
     # A first local search on the cheap bound: often the whole answer, and its hosts are
@@ -258,6 +260,13 @@ def improve(
     if not proven(state):  # whatever work the phases above left
         empty_hosts(state, _open(state), budget)
         done("local search")
+    return _result(state, recorder, progress, converged, iterations)
+
+
+def _result(
+    state: State, recorder: Recorder, progress: Progress | None, converged: bool, iterations: int
+) -> ExactResult:
+    """The engine's answer from its state."""
     value, bound = state.total_value(), state.total_bound()
     if progress:  # the safety cap is reported: the plan may then depend on the machine
         progress(CAPPED_STAGE if state.capped else "integer", value, bound)
