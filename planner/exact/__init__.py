@@ -176,13 +176,10 @@ def improve(
         if progress:
             progress(phase, value, bound)
 
-    by_class = class_of(state)
     bins_of: dict[int, list[HostBin]] = {p: [] for p in by_partition}
     for b in incumbent:
         if b.vms:
             bins_of[b.partition].append(b)
-            counts = Counter(by_class[i] for i in b.vms)
-            state.add(make_pattern(state, b.partition, b.type_index, dict(counts)))
     for p_index, bins in bins_of.items():
         state.bins[p_index] = bins
         state.value[p_index] = objective_of(problem, bins)
@@ -196,6 +193,11 @@ def improve(
         done("exact fill")
     if proven(state):
         return _result(state, recorder, progress, False, 0)
+    by_class = class_of(state)
+    for b in incumbent:  # the incumbent's hosts are the first columns
+        if b.vms:
+            counts = Counter(by_class[i] for i in b.vms)
+            state.add(make_pattern(state, b.partition, b.type_index, dict(counts)))
     add_singletons(state)
     state.lp = Master(state, state.patterns)
     done("model")
