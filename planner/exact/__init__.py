@@ -284,7 +284,10 @@ def _result(
         phases=tuple(recorder.phases),
         trace=tuple(recorder.trace),
         partition_bounds=(
-            {p: min(state.rounded(state.bound.get(p, 0.0)), state.value[p]) for p in by_partition}
+            {
+                p: min(state.rounded(state.bound.get(p, 0.0)), state.value[p])
+                for p in state.by_partition
+            }
             if state.separable
             else {}
         ),

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from planner.cpsat import reproducible_solver
 from planner.exact.classes import (
     LP_ENTRY_WORK,
     MIN_CP_SAT_S,
@@ -44,7 +45,6 @@ from planner.exact.classes import (
     accept,
     lp_work,
     make_pattern,
-    reproducible_solver,
     to_packing,
     types_of,
 )
