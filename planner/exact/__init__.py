@@ -5,6 +5,9 @@ VMs with identical demand and constraints). Every plan is a multiset of patterns
 Gilmore–Gomory model (``master``) is the whole problem; its LP relaxation gives the strongest
 cheap lower bound known for bin packing. ``improve`` runs, within one time budget:
 
+0. *Exact fill* (``exact_fill``): where the bound leaves no room in all in some dimension,
+   every host of a plan at the bound is full in it; those hosts are listed and CP-SAT
+   chooses a plan among them (Falkenauer's triplets, in a second).
 1. *Local search* (``local_search``): balanced fill and emptying hosts, before and after
    column generation.
 2. *Column generation* (``master``, ``pricing``, ``kernels``), in two slots: greedy
@@ -33,6 +36,7 @@ no import cycle exists):
     master        LP master, column generation, bounds
     sequential    sequential value correction, repacking
     enumerate     the enumeration phase (drives the master through the shared state)
+    exact_fill    plans of hosts filled exactly: bin completion, then CP-SAT
     search        diving, restricted master, assignment
     assign_cost   the exact CP-SAT cost model of small partitions (called by ``solve``)
 
@@ -72,6 +76,7 @@ from planner.exact.classes import (
     set_cheap_bounds,
 )
 from planner.exact.enumerate import enumerate_phase
+from planner.exact.exact_fill import exact_fill
 from planner.exact.kernels import compile_kernels
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
@@ -90,6 +95,8 @@ from planner.statistics import Phase, Recorder, TracePoint
 __all__ = ["CAPPED_STAGE", "ExactResult", "Progress", "improve", "warm_up"]
 
 # Phases end at shares of the work budget (work units, not seconds of the wall clock).
+FILL_LIST_SHARE = 0.05  # most of the budget the exact fill's listing of hosts may take
+FILL_SHARE = 0.4  # most of the budget the exact fill may take, its CP-SAT model included
 CG_FIRST_SHARE = 0.1  # column generation's first slot ends at this share of the budget
 SEQUENTIAL_SHARE = 0.25  # share of the budget of sequential value correction
 CG_SHARE = 0.5  # column generation's second slot ends at this share of the budget
@@ -169,17 +176,28 @@ def improve(
         if progress:
             progress(phase, value, bound)
 
-    by_class = class_of(state)
     bins_of: dict[int, list[HostBin]] = {p: [] for p in by_partition}
     for b in incumbent:
         if b.vms:
             bins_of[b.partition].append(b)
-            counts = Counter(by_class[i] for i in b.vms)
-            state.add(make_pattern(state, b.partition, b.type_index, dict(counts)))
     for p_index, bins in bins_of.items():
         state.bins[p_index] = bins
         state.value[p_index] = objective_of(problem, bins)
     set_cheap_bounds(state, bounds)
+    # Where every host of a plan at the bound must be full in some dimension, such hosts are
+    # few: listed and chosen from (``exact_fill``), often the whole answer at once, before
+    # the LP is built.
+    before = state.work
+    exact_fill(state, before + FILL_SHARE * budget, FILL_LIST_SHARE * budget)
+    if state.work > before:
+        done("exact fill")
+    if proven(state):
+        return _result(state, recorder, progress, False, 0)
+    by_class = class_of(state)
+    for b in incumbent:  # the incumbent's hosts are the first columns
+        if b.vms:
+            counts = Counter(by_class[i] for i in b.vms)
+            state.add(make_pattern(state, b.partition, b.type_index, dict(counts)))
     add_singletons(state)
     state.lp = Master(state, state.patterns)
     done("model")
@@ -244,6 +262,13 @@ def improve(
     if not proven(state):  # whatever work the phases above left
         empty_hosts(state, _open(state), budget)
         done("local search")
+    return _result(state, recorder, progress, converged, iterations)
+
+
+def _result(
+    state: State, recorder: Recorder, progress: Progress | None, converged: bool, iterations: int
+) -> ExactResult:
+    """The engine's answer from its state."""
     value, bound = state.total_value(), state.total_bound()
     if progress:  # the safety cap is reported: the plan may then depend on the machine
         progress(CAPPED_STAGE if state.capped else "integer", value, bound)
@@ -259,7 +284,10 @@ def improve(
         phases=tuple(recorder.phases),
         trace=tuple(recorder.trace),
         partition_bounds=(
-            {p: min(state.rounded(state.bound.get(p, 0.0)), state.value[p]) for p in by_partition}
+            {
+                p: min(state.rounded(state.bound.get(p, 0.0)), state.value[p])
+                for p in state.by_partition
+            }
             if state.separable
             else {}
         ),
