@@ -166,16 +166,30 @@ def test_hypervisor_and_objective_controls_replan(sample_app: AppTest) -> None:
     at.run()
 
 
-def test_pinned_vms_let_windows_standard_stack_and_lower_the_cost(sample_app: AppTest) -> None:
+def _settled(at: AppTest) -> dict[str, str]:
+    """The KPIs once the full plan has replaced the quick one (it runs in the background)."""
+    for _ in range(90):  # the full plan takes its time limit, plus a process start
+        if not _metrics(at)["Plan quality"].startswith("Improving"):
+            break
+        time.sleep(1)
+        at.run()
+    _clean(at)
+    assert not _metrics(at)["Plan quality"].startswith("Improving")
+    return _metrics(at)
+
+
+def test_pinned_vms_let_windows_standard_stack_and_lower_the_cost() -> None:
     """'VMs move between hosts: no' plans with vm_mobility = pinned: each host is licensed
     for the Windows VMs it runs, not for every one that may move onto it, so the sample's
-    total cost falls; merging the clusters is accepted too."""
-    at = sample_app
+    total cost falls (settled plans at a 3 s limit: the 0.5 s quick plans of a busy
+    machine differ by more than the saving); merging the clusters is accepted too."""
+    at = _app()
+    at.number_input(key="time_limit_s").set_value(3.0)
+    at.run()
     label = next(m.label for m in at.metric if m.label.startswith("Total cost"))
-    moving = _metrics(at)[label]
+    moving = _settled(at)[label]
     at.radio(key="vm_mobility").set_value("pinned").run()
-    _clean(at)
-    pinned = _metrics(at)[label]
+    pinned = _settled(at)[label]
 
     def money(text: str) -> float:  # ui.text.money's "$14.08 M"
         number, unit = text.lstrip("$").split()[:2]
@@ -184,9 +198,6 @@ def test_pinned_vms_let_windows_standard_stack_and_lower_the_cost(sample_app: Ap
     assert money(pinned) < money(moving)
     at.radio(key="clusters").set_value("merge").run()
     assert not at.error
-    at.radio(key="vm_mobility").set_value("cluster")
-    at.radio(key="clusters").set_value("keep")
-    at.run()
 
 
 def test_uploading_an_inventory_plans_it() -> None:
