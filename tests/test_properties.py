@@ -157,7 +157,8 @@ def test_plans_respect_both_bounds_and_are_never_worse_than_first_fit(
     packing, failed = first_fit_decreasing(problem)
     active_value = packing_objective(problem, [b for b in packing if b.vms])[0]
     if policy.objective == "hosts":
-        assert len(plan.active_hosts) <= active_value
+        # First fit's count leaves out the VMs it could not place (the plan may place them).
+        assert failed or len(plan.active_hosts) <= active_value
     elif policy.ha_host_failures and not failed and plan.status != "partial":
         # The exact cost model weighs the spares too: the whole plan is no dearer than
         # first fit's with its spares, even where its active hosts cost more.

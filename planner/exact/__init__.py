@@ -105,6 +105,7 @@ LS_SHARE = 0.05  # share of the budget of the local search after column generati
 ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
 DIVE_UNTIL = 0.85  # dives may run until this share of the budget (host count)
 DIVE_UNTIL_COST = 0.7  # the cost objective's dive may run until this share
+COST_DIVES_UNTIL = 0.45  # the cost objective's randomised dives start until this share
 ASSIGN_FROM = 0.9  # the restricted master leaves the budget from this share to the assignment
 CAPPED_STAGE = "integer (stopped by the time limit before its work budget)"
 
@@ -238,7 +239,7 @@ def improve(
         if dived is None:
             break
         accept(state, dived)
-        if not state.by_hosts:
+        if not state.by_hosts and state.clock() >= COST_DIVES_UNTIL * budget:
             break
         rng = rng or random.Random(seed)
     if dived_any:
