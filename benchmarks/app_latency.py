@@ -11,8 +11,9 @@ loopback port) and driven by Playwright through Debian's Chromium (``/usr/bin/ch
    or CPU overcommit by 0.5), and time from the key press (the browser's own clock, a
    ``keydown`` listener) until the KPI cards show the answer for the new setting (their text
    changed, all eight cards drawn, the policy line names the new value); read the total
-   cost shown at ``--read-at`` seconds after the press, then wait until the page settles
-   and read it again.
+   cost shown at ``--read-at`` seconds after the press (and the CPU time the server process
+   used until the answer: what the answer costs whatever the machine's load), then wait
+   until the page settles and read it again.
 
 The run is repeated ``--runs`` times, each with a fresh server (no cache carried over).
 Every setting visited is planned once by the CLI as a user runs it
@@ -95,6 +96,7 @@ RUN_FIELDS = (
     "move",
     "value",
     "answer_s",
+    "answer_cpu_s",
     "answer_cost",
     "answer_quality",
     "read_cost",
@@ -160,9 +162,9 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def _server(log_path: Path) -> Iterator[str]:
+def _server(log_path: Path) -> Iterator[tuple[str, int]]:
     """``streamlit run app.py`` headless on a free loopback port (the README's command, with
-    the venv's interpreter); its URL. Stopped on exit."""
+    the venv's interpreter); its URL and process id. Stopped on exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     streamlit = Path(sys.executable).with_name("streamlit")
@@ -185,7 +187,7 @@ def _server(log_path: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"streamlit did not start; see {log_path}")
                 time.sleep(0.3)
-            yield url
+            yield url, proc.pid
         finally:
             proc.terminate()
             try:
@@ -193,6 +195,12 @@ def _server(log_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def money(text: str) -> float:
@@ -224,7 +232,7 @@ def _one_run(
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="app-latency-") as tmp:
         log_path = Path(tmp) / "server.log"
-        with _server(log_path) as url, sync_playwright() as p:
+        with _server(log_path) as (url, pid), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
@@ -242,6 +250,7 @@ def _one_run(
                     before = json.dumps(page.evaluate(METRICS_JS), separators=(",", ":"))
                     load = os.getloadavg()[0]
                     thumb.focus()
+                    cpu = cpu_seconds(pid)
                     pressed = time.perf_counter()
                     thumb.press("ArrowRight")
                     answered = page.wait_for_function(
@@ -249,6 +258,7 @@ def _one_run(
                         arg=[before, CARDS, slider.shown.format(value)],
                         polling="raf",
                     ).json_value()
+                    cpu = cpu_seconds(pid) - cpu
                     answer_s = (answered - page.evaluate("() => window.__pressed")) / 1000
                     answer = _cards(page)
                     time.sleep(max(0.0, pressed + read_at - time.perf_counter()))
@@ -261,6 +271,7 @@ def _one_run(
                         "move": move,
                         "value": value,
                         "answer_s": round(answer_s, 3),
+                        "answer_cpu_s": round(cpu, 2),
                         "answer_cost": money(_card(answer, COST_LABEL)),
                         "answer_quality": _card(answer, QUALITY_LABEL),
                         "read_cost": money(_card(read, COST_LABEL)),
