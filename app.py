@@ -9,11 +9,11 @@ Caching: an inventory is read once per (file bytes hash, name, format) and a pla
 once per (inventory, catalog, policy), so moving a slider back, switching tabs or filtering
 a table never re-plans. Sensitivity sweeps run only while their tab is open.
 
-Answers that settle: a what-if first gets a quick plan (``QUICK_WORK_S`` of search work,
-``QUICK_S`` at most), shown at once; unless it is proven, the full plan (the sidebar's
-solver time limit, as the CLI's) is then made in a background process
-(``planner.background.Refiner``), warm-started from the plan on screen, and replaces the
-quick one when it is done. A newer setting cancels an older background plan.
+Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search), shown at
+once; unless it is proven, the full plan (the sidebar's solver time limit, as the CLI's)
+is then made in a background process (``planner.background.Refiner``), warm-started from the
+plan on screen, and replaces the quick one when it is done. A newer setting cancels an older
+background plan.
 """
 
 from __future__ import annotations
@@ -49,12 +49,9 @@ LOG = logging.getLogger("planner.app")
 SAMPLE = DATA_DIR / "sample_inventory.csv"
 DEFAULT = Policy()
 UPLOAD_LIMITS = Limits()  # the same defaults as the CLI's
-# A what-if answers at once with a quick plan: QUICK_WORK_S of search work (reference-machine
-# seconds, so the quick plan is the same under any load), QUICK_S of wall clock at most. The
-# full plan, with the solver time limit of Advanced (the CLI's default), follows in the
-# background.
+# A what-if answers at once with a quick plan of QUICK_S seconds of search; the full plan,
+# with the solver time limit of Advanced (the CLI's default), follows in the background.
 QUICK_S = 0.5
-QUICK_WORK_S = 0.1
 TIME_LIMIT_S = SolverParams().time_limit_s
 SWEEP_S = 2.0  # solver limit per sensitivity point (11 points must answer within a minute)
 CPU_GRID = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -631,12 +628,7 @@ def _page() -> None:
         full_key = hashlib.sha256(
             f"{source.key}|{catalog_json}|{policy_json}|{params.model_dump_json()}|{estate_json}".encode()
         ).hexdigest()
-        quick = params.model_copy(
-            update={
-                "time_limit_s": min(QUICK_S, params.time_limit_s),
-                "work_limit_s": min(QUICK_WORK_S, params.work_s),
-            }
-        )
+        quick = params.model_copy(update={"time_limit_s": min(QUICK_S, params.time_limit_s)})
         try:
             refined = _refiner().result(full_key)
             if refined is None:
