@@ -5,6 +5,12 @@ the full plan is made by ``pipeline.run`` in a spawned process, which writes its
 file (``run_to_file``). A newer request cancels an older one, so a user moving a slider never
 waits for settings they have left.
 
+``submit`` never waits for the process: the inputs go to a file the process reads once it has
+started, and only the two file paths go through the start-up pipe. (Pickled through the pipe,
+an inventory and a plan of a few hundred VMs pass the pipe's 64 KiB buffer, and the write
+then blocks until the new interpreter has imported the planner, seconds in which the app
+could not draw the quick plan.)
+
     refiner = Refiner()
     refiner.submit(key, inventory, catalog, policy, params, warm=quick_plan)
     ...
@@ -26,7 +32,7 @@ from planner.estate import Estate
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 
-__all__ = ["Refiner", "run_to_file"]
+__all__ = ["Refiner", "run_from_file", "run_to_file"]
 
 LOG = logging.getLogger("planner.background")
 
@@ -49,6 +55,14 @@ def run_to_file(
     part = path.with_suffix(".part")
     part.write_bytes(pickle.dumps(result))
     part.replace(path)
+
+
+def run_from_file(inputs: Path, path: Path) -> None:
+    """``run_to_file(path, ...)`` with its other arguments read from ``inputs`` (pickled, as
+    ``Refiner.submit`` writes them); ``inputs`` is removed once read."""
+    args = pickle.loads(inputs.read_bytes())
+    inputs.unlink()
+    run_to_file(path, *args)
 
 
 class Refiner:
@@ -99,12 +113,10 @@ class Refiner:
         if key in self._done or (self._job is not None and self._job[0] == key):
             return
         self.cancel()
-        path = self._dir / f"{hashlib.sha256(key.encode()).hexdigest()}.pickle"
-        proc = self._ctx.Process(
-            target=run_to_file,
-            args=(path, inventory, catalog, policy, params, warm, estate),
-            daemon=True,
-        )
+        stem = hashlib.sha256(key.encode()).hexdigest()
+        path, inputs = self._dir / f"{stem}.pickle", self._dir / f"{stem}.inputs"
+        inputs.write_bytes(pickle.dumps((inventory, catalog, policy, params, warm, estate)))
+        proc = self._ctx.Process(target=run_from_file, args=(inputs, path), daemon=True)
         proc.start()
         self._job = (key, proc, path, time.monotonic())
 
@@ -113,6 +125,7 @@ class Refiner:
         if self._job is not None:
             self._job[1].terminate()
             self._job[1].join(timeout=5)
+            self._job[2].with_suffix(".inputs").unlink(missing_ok=True)  # never read
             self._job = None
 
     def _collect(self) -> None:
@@ -123,6 +136,7 @@ class Refiner:
         if proc.is_alive():
             return
         proc.join()
+        path.with_suffix(".inputs").unlink(missing_ok=True)  # a process that died early
         if path.exists():
             self._done[key] = path.read_bytes()
             path.unlink()

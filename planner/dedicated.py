@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from planner.costs import host_cost, tag_licences, watts, workload_cost
+from planner.costs import energy_cost, host_cost, tag_licences, watts, workload_cost
 from planner.models import (
     COST_CATEGORIES,
     CostBreakdown,
     DedicatedBaseline,
     DedicatedServer,
     HostModel,
+    LicenceUse,
     Plan,
     Policy,
     Problem,
@@ -29,13 +30,32 @@ from planner.models import (
 
 __all__ = ["compare", "dedicated_baseline"]
 
+# Per (model name, the workload's tags): the licences the server holds and its total cost at
+# idle. Neither depends on the workload's size or load, and the what-ifs of the app re-price
+# hundreds of workloads on every model, so each pair is priced once per baseline.
+_Fixed = dict[tuple[str, tuple[str, ...]], tuple[tuple[LicenceUse, ...], float]]
 
-def _server_cost(v: SizedVM, model: HostModel, problem: Problem) -> CostBreakdown:
-    policy: Policy = problem.policy
-    uses = tag_licences(
-        model, dict.fromkeys(v.tags, 1), problem.catalog.licences, policy.horizon_years
-    )
-    return host_cost(model, uses, v.load_m / 1000.0 / model.cores, policy)
+
+def _fixed(
+    v: SizedVM, model: HostModel, problem: Problem, memo: _Fixed
+) -> tuple[tuple[LicenceUse, ...], float]:
+    """The licences ``model`` holds as ``v``'s own server and its total cost at idle."""
+    key = (model.model, v.tags)
+    if key not in memo:
+        policy: Policy = problem.policy
+        uses = tag_licences(
+            model, dict.fromkeys(v.tags, 1), problem.catalog.licences, policy.horizon_years
+        )
+        memo[key] = uses, host_cost(model, uses, 0.0, policy).total
+    return memo[key]
+
+
+def _server_total(v: SizedVM, model: HostModel, problem: Problem, memo: _Fixed) -> float:
+    """``host_cost(...).total`` of ``model`` as ``v``'s own server: its total at idle plus the
+    energy of the workload's load (the only part of ``host_cost`` that depends on it)."""
+    at_idle = _fixed(v, model, problem, memo)[1]
+    u = v.load_m / 1000.0 / model.cores
+    return at_idle + energy_cost(model, u, problem.policy) - energy_cost(model, 0.0, problem.policy)
 
 
 def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -> DedicatedBaseline:
@@ -50,16 +70,22 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
     # Workloads of the same size, tags and load get the same server: choose it once.
     chosen: dict[tuple[int, float, tuple[str, ...], int], tuple[CostBreakdown, HostModel] | None]
     chosen = {}
+    memo: _Fixed = {}
     for v in problem.vms if vms is None else vms:
         key = (v.vcpus, v.memory_gib, v.tags, v.load_m)
         if key not in chosen:
             options = [
-                (_server_cost(v, m, problem), m)
+                (_server_total(v, m, problem, memo), m.model, m)
                 for m in problem.catalog.hosts
                 # a server of today's estate runs VMs: it is no new dedicated server
                 if not m.owned and m.cores >= v.vcpus and m.memory_gib >= v.memory_gib
             ]
-            chosen[key] = min(options, key=lambda o: (o[0].total, o[1].model)) if options else None
+            best = min(options, key=lambda o: o[:2])[2] if options else None
+            chosen[key] = None
+            if best is not None:
+                uses = _fixed(v, best, problem, memo)[0]
+                load = v.load_m / 1000.0 / best.cores
+                chosen[key] = host_cost(best, uses, load, problem.policy), best
         pick = chosen[key]
         if pick is None:
             no_fit.append(v.name)

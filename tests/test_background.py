@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pickle
 import time
+from multiprocessing import popen_spawn_posix
 from pathlib import Path
+from typing import IO, Any
+
+import pytest
 
 from planner.background import Refiner, run_to_file
 from planner.models import Plan, Problem
@@ -70,5 +74,33 @@ def test_only_the_latest_results_are_kept() -> None:
         refiner.submit("b", INVENTORY, catalog(), PURE.model_copy(update={"objective": "cost"}))
         _wait(refiner, "b")
         assert refiner.result("a") is None
+    finally:
+        refiner.cancel()
+
+
+def test_submit_sends_the_new_process_file_paths_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What goes through the pipe that starts the background process stays far below the
+    pipe's 64 KiB buffer however large the inventory and the warm plan: ``submit`` never
+    waits for the new interpreter to import the planner (seconds in which the app could not
+    draw its quick plan), and the process still gets every input."""
+    sent: list[int] = []
+    dump = popen_spawn_posix.reduction.dump
+
+    def counting_dump(obj: Any, file: IO[bytes], protocol: int | None = None) -> None:
+        start = file.tell()
+        dump(obj, file, protocol)
+        sent.append(file.tell() - start)
+
+    monkeypatch.setattr(popen_spawn_posix.reduction, "dump", counting_dump)
+    large = inventory(*vms(2000))
+    warm = run(large, catalog(), PURE)[1]
+    refiner = Refiner()
+    try:
+        refiner.submit("large", large, catalog(), PURE, warm=warm)
+        assert sent, "the background process was not started through a spawn pipe"
+        assert sum(sent) < 16 * 1024, sent
+        problem, plan = _wait(refiner, "large")
+        assert problem.inventory == large
+        assert sum(h.vm_count for h in plan.hosts) == 2000
     finally:
         refiner.cancel()
