@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from planner.clusters import cluster_count, cluster_limit, spares_needed
 from planner.costs import host_total, licence_cost
 from planner.cpsat import reproducible_solver
+from planner.memo import IdentityCache
 from planner.models import HostType, Partition, Problem, SizedVM
 from planner.packing import mobile_licence_cost, mobile_tags
 
@@ -162,6 +163,22 @@ def _partition_cost(problem: Problem, p_index: int, hosts: int, cap: Cap | None 
     part = problem.partitions[p_index]
     if not part.vms:
         return 0.0
+    # A solve asks again for the partitions a sub-problem shares with its problem.
+    held = (part, problem.vms, problem.host_types, problem.catalog, problem.policy)
+    known = _COVERS.get(held, (p_index, hosts, cap))
+    if known is not None:
+        return known
+    value = _cover(problem, p_index, hosts, cap)
+    _COVERS.put(held, (p_index, hosts, cap), value)
+    return value
+
+
+_COVERS: IdentityCache[float] = IdentityCache()
+
+
+def _cover(problem: Problem, p_index: int, hosts: int, cap: Cap | None) -> float:
+    """``_partition_cost``, computed."""
+    part = problem.partitions[p_index]
     vms = [problem.vms[i] for i in part.vms]
     types = problem.host_types
     caps = [_capacity(t, cap) for t in types]

@@ -11,12 +11,12 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from planner.costs import host_cost, host_total, hypervisor_licences, licence_cost, tag_licences
+from planner.memo import IdentityCache
 from planner.models import CostBreakdown, HostModel, HostType, Licence, LicenceUse, Problem
 from planner.tolerances import COST_EPS
 
@@ -87,12 +87,8 @@ def _licences(
     return uses + hypervisor_licences(model, licences, years, family, dict(counts))
 
 
-# Engines price the same (partition, host type) many times: count once. Keyed by the objects'
-# identities, which the entry holds, so an id is never reused while its entry lives.
-_MOBILE_CACHE: OrderedDict[tuple[int, ...], tuple[tuple[object, ...], dict[str, int]]] = (
-    OrderedDict()
-)
-_MOBILE_LOCK = threading.Lock()  # the app plans in threads
+# Engines price the same (partition, host type) many times: count once.
+_MOBILE_COUNTS: IdentityCache[dict[str, int]] = IdentityCache()
 
 
 def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int]:
@@ -111,12 +107,9 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
     part = problem.partitions[p_index]
     ht = problem.host_types[t_index]
     held = (part, problem.vms, ht, problem.catalog.licences)
-    key = tuple(id(x) for x in held)
-    with _MOBILE_LOCK:
-        hit = _MOBILE_CACHE.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
-            _MOBILE_CACHE.move_to_end(key)
-            return hit[1]
+    hit = _MOBILE_COUNTS.get(held)
+    if hit is not None:
+        return hit
     stacking = stacking_tags(problem)
     sizes: dict[str, list[tuple[int, int]]] = {}
     for i in part.vms:
@@ -134,10 +127,7 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
             bisect.bisect_right(cpu, ht.cpu_cap_m),
             bisect.bisect_right(mem, ht.mem_cap_mib),
         )
-    with _MOBILE_LOCK:
-        _MOBILE_CACHE[key] = (held, counts)
-        if len(_MOBILE_CACHE) > 256:
-            _MOBILE_CACHE.popitem(last=False)
+    _MOBILE_COUNTS.put(held, (), counts)
     return counts
 
 
