@@ -11,12 +11,14 @@ import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from planner.dedicated import compare
 from planner.models import Plan, Problem
@@ -65,6 +67,8 @@ def _table(frame: pd.DataFrame) -> Markup:
 
 
 def _svg(fig: Figure) -> str:
+    import matplotlib as mpl  # noqa: PLC0415 - 0.3 s to import: only where a chart is drawn
+
     buffer = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "vm-capacity-planner"}):
         no_metadata = {"Creator": None, "Date": None, "Format": None, "Type": None}
@@ -77,6 +81,8 @@ def utilization_chart(plan: Plan) -> str:
     """Per-host vCPU and memory utilization as an SVG bar chart; spares are hatched."""
     hosts = plan.hosts
     n = max(len(hosts), 1)
+    from matplotlib.figure import Figure  # noqa: PLC0415 - see _svg
+
     # The object API, not pyplot: no global figure state, safe in a server process.
     fig = Figure(figsize=(min(max(6.0, 0.28 * n), 16.0), 3.2))
     ax = fig.subplots()
@@ -101,6 +107,9 @@ def utilization_chart(plan: Plan) -> str:
 
 def cost_chart(plan: Plan, problem: Problem) -> str:
     """Cost by category, consolidated against dedicated, as an SVG stacked bar chart."""
+    import matplotlib as mpl  # noqa: PLC0415 - see _svg
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     c = compare(plan, problem)
     fig = Figure(figsize=(6.5, 2.6))
     ax = fig.subplots()
