@@ -44,7 +44,7 @@ def build_plan(
         Unplaced(vm=problem.vms[i].name, reason=r, cause="no_room")
         for i, r in sorted(failed.items())
     )
-    cost = sum((h.cost for h in hosts), CostBreakdown())
+    cost = CostBreakdown.total_of(h.cost for h in hosts)
     spares_missing = len(spares) < problem.policy.ha_host_failures * _partitions_used(packing)
     value = cost.total if problem.policy.objective == "cost" else float(len(hosts))
     # Per-VM costs (storage, administration) do not depend on the packing: the engines

@@ -25,6 +25,7 @@ from planner.analysis import analyse
 from planner.assemble import build_plan
 from planner.bounds import Bounds, lower_bounds, structured_cost
 from planner.costs import host_total
+from planner.deadline import Deadline
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
@@ -72,6 +73,7 @@ def solve(
     params: SolverParams | None = None,
     progress: Progress | None = None,
     warm: Plan | None = None,
+    deadline: Deadline | None = None,
 ) -> SolveResult:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
@@ -85,9 +87,13 @@ def solve(
     already meets the lower bound, the exact engine (column generation + exact search,
     ``exact``) improves it within the work budget and proves it optimal or bounds the gap.
     ``Plan.solve_seconds`` is the whole call, building and analysing the plan included.
+
+    ``deadline``: when the whole run (the CLI's process) must end; the search then also stops
+    early enough for what follows it to end by then at the machine's current pace. Like the
+    time limit it is a safety cap: it cuts only a slow or busy run, and the plan says so.
     """
     params = params or SolverParams()
-    log = _Log(progress)
+    log = _Log(progress, params.time_limit_s, deadline)
     found = _search(problem, params, log, warm)
     plan = build_plan(
         problem,
@@ -125,16 +131,31 @@ class _Found:
 class _Log:
     """The run's phases and trace as the search goes, each phase reported to ``progress``."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(
+        self, progress: Progress | None, time_limit_s: float, deadline: Deadline | None
+    ) -> None:
         self.progress = progress
+        self.time_limit_s = time_limit_s
+        self.deadline = deadline
         self.start = self.last = time.perf_counter()
         self.phases: list[Phase] = []
         self.trace: list[TracePoint] = []
         self.engine: ExactResult | None = None
+        self.capped = False  # a safety cap (time limit, deadline) cut the search short
 
     def seconds(self) -> float:
         """Wall-clock seconds since the run started."""
         return time.perf_counter() - self.start
+
+    def search_left(self, problem: Problem) -> tuple[float, bool]:
+        """Wall seconds the search may still take, and whether the run's deadline (not the
+        time limit) sets them: the time limit less what building the plan will take, and
+        the deadline less what follows the search at the current pace."""
+        own = self.time_limit_s - self.seconds() - _assembly_reserve(problem)
+        if self.deadline is None:
+            return own, False
+        run = self.deadline.search_left()
+        return min(own, run), run < own
 
     def phase(
         self, name: str, value: float | None = None, bound: float | None = None, traced: bool = True
@@ -177,7 +198,7 @@ class _Log:
             tuple(self.trace),
             e.iterations if e else 0,
             e.columns if e else 0,
-            e.capped if e else False,
+            self.capped or (e.capped if e else False),
         )
 
 
@@ -245,9 +266,11 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         and problem.policy.ha_host_failures > 0
         and not meets_bound(with_spares(problem, packing), bounds.joint_cost)
     )
+    by_deadline = False  # the run's deadline, not the time limit, cut the search
     if large and not failed and (spares_open or not meets_bound(active_value, active_bound)):
-        # time_limit_s bounds the whole solve: keep back what building the plan will take.
-        budget = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+        # time_limit_s bounds the whole solve: keep back what building the plan will take
+        # (and, with a deadline, what follows the solve).
+        budget, by_deadline = log.search_left(problem)
         sub, sub_bounds = problem, bounds
         if small:  # the engine sees the large partitions only
             sub = _only(problem, large)
@@ -303,7 +326,9 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             packing = repack(problem, packing, chosen, by_count)
             log.phase("re-packing by host count", packing_objective(problem, packing)[0])
         large_bound = max(large_bound, result.bound)
-        capped = result.capped
+        # No time left at all: the engine did not start, which the plan says as well.
+        capped = result.capped or budget <= 0.0
+        log.capped = capped
         if problem.policy.objective == "cost" and result.partition_bounds:
             # The engine's bound on each partition's active hosts, with its spare structures;
             # where it planned within a spare model, its bound holds for that structure only.
@@ -344,21 +369,13 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         bounds = replace(
             bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
         )
-    notes = (
-        (
-            f"the time limit ({params.time_limit_s:g} s) stopped the search before its "
-            "work budget was spent (a busy or slower machine): a run on a quieter one may find "
-            "a different plan",
-        )
-        if capped
-        else ()
-    )
+    notes = (_capped_note(problem, params, by_deadline),) if capped else ()
     # Objective hosts breaks ties by cost; on an existing estate fewer moves come first.
     if problem.policy.objective == "hosts" and not owns_search(problem):
         packing, tie_note = _cost_tie_break(problem, packing)
         notes = (*notes, tie_note)
     # Today's estate: among plans as good, the one that moves the fewest VMs.
-    reserve = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+    reserve = log.search_left(problem)[0]
     packing, moved = fewest_moves(problem, packing, bool(failed), params, reserve)
     if moved is not None:
         log.phase("fewest moves")
@@ -368,6 +385,21 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         if owns_search(problem) and not failed:
             engine = "CP-SAT fewest owned hosts, then fewest moves"
     return _Found(packing, failed, bounds, engine, capped_proof, notes, moved)
+
+
+def _capped_note(problem: Problem, params: SolverParams, by_deadline: bool) -> str:
+    """What the plan says when a safety cap stopped its search before the work budget."""
+    if by_deadline:
+        cap = (
+            f"the run's deadline (the time limit of {params.time_limit_s:g} s plus the "
+            f"allowance for {len(problem.vms):,} VMs, counted from the start of the process)"
+        )
+    else:
+        cap = f"the time limit ({params.time_limit_s:g} s)"
+    return (
+        f"{cap} stopped the search before its work budget was spent (a busy or slower "
+        "machine): a run on a quieter one may find a different plan"
+    )
 
 
 def _cost_tie_break(problem: Problem, packing: Packing) -> tuple[Packing, str]:
