@@ -27,18 +27,22 @@ from pathlib import Path
 __all__ = [
     "ALLOWANCE_BASE_S",
     "ALLOWANCE_PER_VM_S",
+    "TAIL_CPU_BASE_S",
     "TAIL_CPU_PER_VM_S",
     "Deadline",
     "allowance",
     "process_age",
+    "tail_cpu",
 ]
 
 ALLOWANCE_BASE_S = 2.0  # interpreter start and imports (about 1.3 s of CPU), reading small files
 ALLOWANCE_PER_VM_S = 12.0 / 100_000  # reading, sizing, first fit, the plan and its checks
-# CPU seconds per VM, on the reference machine, of what follows the search: building the
-# plan (hosts, spares), failure simulation, the dedicated baseline, verification and the
-# summary (measured at 20,001 and 1,000,000 VMs, doubled for safety).
-TAIL_CPU_PER_VM_S = 1.5e-4
+# CPU seconds, on the reference machine, of what follows the search: building the plan
+# (hosts, spares), failure simulation, the dedicated baseline, verification, the summary and
+# the interpreter's exit; per VM (measured: 7e-5 s at 20,001 triplet VMs, one host per 2.6
+# VMs, the most hosts per VM of the benchmarks; an estate of small VMs needs less) and once.
+TAIL_CPU_PER_VM_S = 8e-5
+TAIL_CPU_BASE_S = 0.3
 MIN_PACE = 0.05  # the share of a core assumed at worst when the pace is estimated
 _IMPORTED = time.perf_counter()  # the fallback for the process start where /proc is absent
 
@@ -47,6 +51,12 @@ def allowance(vms: int) -> float:
     """Wall seconds a run of ``vms`` VMs may take beyond ``time_limit_s`` on the reference
     machine: 2 s + 12 s per 100,000 VMs."""
     return ALLOWANCE_BASE_S + ALLOWANCE_PER_VM_S * max(0, vms)
+
+
+def tail_cpu(vms: int, per_vm_s: float = 0.0) -> float:
+    """CPU seconds (reference machine) of what follows the search for ``vms`` VMs, with
+    ``per_vm_s`` more per VM (the reports asked for)."""
+    return TAIL_CPU_BASE_S + (TAIL_CPU_PER_VM_S + per_vm_s) * max(0, vms)
 
 
 def process_age() -> float:
@@ -82,8 +92,8 @@ class Deadline:
         """The deadline of a run of ``vms`` VMs begun at ``started`` (a ``perf_counter``
         reading; ``time.perf_counter() - process_age()`` for the process start):
         ``time_limit_s`` + ``allowance(vms)`` later. ``tail_cpu_s`` defaults to
-        ``TAIL_CPU_PER_VM_S`` per VM."""
-        tail = TAIL_CPU_PER_VM_S * vms if tail_cpu_s is None else tail_cpu_s
+        ``tail_cpu(vms)``."""
+        tail = tail_cpu(vms) if tail_cpu_s is None else tail_cpu_s
         return cls(started, started + time_limit_s + allowance(vms), tail)
 
     def left(self) -> float:
