@@ -22,19 +22,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from planner.analysis import analyse
-from planner.assemble import build_plan
-from planner.bounds import Bounds, lower_bounds, structured_cost
+from planner.assemble import build_plan, host_plans, spares_complete
+from planner.bounds import Bounds, lower_bounds, spare_candidates, structured_cost
 from planner.costs import host_total
 from planner.deadline import Deadline
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
 from planner.heuristic import first_fit_decreasing
-from planner.models import Plan, Problem, SolverParams
+from planner.models import HostType, Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
 from planner.repack import groups, repack
-from planner.spares import with_spares
+from planner.spares import add_spares, with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
@@ -44,6 +44,7 @@ __all__ = ["Progress", "SolveProgress", "SolveResult", "solve", "warm_packing"]
 CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
 SMALL_COST_WORK = 1.0  # CP-SAT deterministic time for the exact cost model of small estates
 SMALL_COST_MAX_VMS = MAX_VMS  # partitions up to this size get the exact cost model
+RESERVE_TRIES = 8  # capped models tried as the spares' model where N+k is not met
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,89 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             bounds = replace(bounds, hosts=max(bounds.hosts, moved.active_bound + spares))
         if owns_search(problem) and not failed:
             engine = "CP-SAT fewest owned hosts, then fewest moves"
+    elif not failed:
+        packing, reserved = _reserve_spares(problem, packing, params.seed)
+        if reserved:
+            log.phase("hosts kept for spares")
+            notes = (*notes, reserved)
     return _Found(packing, failed, bounds, engine, capped_proof, notes, moved)
+
+
+def _reserve_spares(problem: Problem, packing: Packing, seed: int) -> tuple[Packing, str | None]:
+    """Where ``packing`` leaves some cluster without its N+k spares because a capped model's
+    hosts all went to active hosts (no other model can take over the busiest host): the
+    cheapest of the plans made with one capped model's ``max_count`` lowered by the spares it
+    must give (k, or k per partition), which meets N+k, and a note saying so.
+
+    The search did not weigh the spares; these plans are made by first fit (and, where it
+    leaves VMs out, the exact capped placement), deterministic. Where none meets N+k the
+    packing stays as it is, and the plan is ``partial``.
+    """
+    k = problem.policy.ha_host_failures
+    capped = [t for t in problem.host_types if t.model.max_count]
+    if k == 0 or not capped or spares_complete(problem, packing):
+        return packing, None
+    parts = sorted({b.partition for b in packing if b.vms})
+    spare_able = {s for p in parts for s in spare_candidates(problem, problem.partitions[p])}
+    tries = sorted(
+        (t for t in capped if t.index in spare_able), key=lambda t: (host_total(t), t.index)
+    )[:RESERVE_TRIES]
+    best: tuple[tuple[float, ...], Packing, HostType, int] | None = None
+    for t in tries:
+        cap = t.model.max_count or 0
+        for kept in sorted({k, k * len(parts)}):
+            if kept > cap:
+                continue
+            reduced = _lower_cap(problem, t.index, kept)
+            candidate, lost = first_fit_decreasing(reduced)
+            if lost:
+                candidate, lost, _ = _place_capped(reduced, candidate, lost, seed)
+            if lost or not spares_complete(problem, candidate):
+                continue
+            if problem.policy.objective == "hosts":  # as the search does: cost breaks ties
+                cheaper, _ = cheaper_same_hosts(reduced, candidate)
+                if spares_complete(problem, cheaper):
+                    candidate = cheaper
+            key = _value_with_spares(problem, candidate)
+            if best is None or key < best[0]:
+                best = (key, candidate, t, kept)
+    if best is None:
+        return packing, None
+    _, chosen, t, kept = best
+    cap = t.model.max_count or 0
+    return chosen, (
+        f"N+{k}: at most {cap - kept} active hosts of {t.model.model} (max_count {cap}), "
+        f"leaving {kept} for the spares: with all {cap} active, no model left could take over "
+        "the busiest host"
+    )
+
+
+def _lower_cap(problem: Problem, t_index: int, by: int) -> Problem:
+    """``problem`` with host type ``t_index``'s ``max_count`` lowered by ``by``."""
+    return problem.model_copy(
+        update={
+            "host_types": tuple(
+                t
+                if t.index != t_index or t.model.max_count is None
+                else t.model_copy(
+                    update={
+                        "model": t.model.model_copy(update={"max_count": t.model.max_count - by})
+                    }
+                )
+                for t in problem.host_types
+            )
+        }
+    )
+
+
+def _value_with_spares(problem: Problem, packing: Packing) -> tuple[float, ...]:
+    """The plan's objective with its spares, as ``build_plan`` prices them: hosts (then
+    cost) or cost."""
+    active, spares, _ = add_spares(problem, packing, host_plans(problem, packing))
+    cost = sum(h.cost.total for h in (*active, *spares))
+    if problem.policy.objective == "hosts":
+        return (float(len(active) + len(spares)), cost)
+    return (cost,)
 
 
 def _capped_note(problem: Problem, params: SolverParams, by_deadline: bool) -> str:
