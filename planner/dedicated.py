@@ -91,7 +91,13 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
             continue
         server, model = pick
         # The workload's own costs (local disks, administration) do not depend on the model.
-        cost = server + workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
+        work = workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
+        cost = server.model_copy(
+            update={
+                "storage": server.storage + work.storage,
+                "operations": server.operations + work.operations,
+            }
+        )
         servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
         cores += model.cores
         memory += model.memory_gib
