@@ -309,11 +309,12 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             sum(bounds.partition_cost[p] for p in small),
         )
         packing = _keep_cheaper(problem, packing, large, result.packing)
-        if grouped and params.time_limit_s - log.seconds() > _assembly_reserve(problem):
+        # Where time is left under the time limit and the run's deadline.
+        if grouped and log.search_left(problem)[0] > 0.0:
             chosen = groups(problem, packing, unsteered)
 
             def by_count(sub: Problem, first: Packing) -> Packing:
-                left = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+                left = log.search_left(problem)[0]  # the time limit, and the run's deadline
                 found = improve(
                     sub,
                     first,
