@@ -602,7 +602,10 @@ def _triplets_section(path: Path) -> str:
         "12 s per 100,000 VMs (README, *Time and memory*). *CPU* is the process's user + "
         "system time: what the run takes when it has the machine to itself; the wall time "
         "also counts waiting for other jobs (*load* is the 1-minute load average at the start, "
-        "on 2 cores).",
+        "on 2 cores). The run's deadline (the time limit plus the allowance, counted from the "
+        "process start) stops the search early enough for the rest of the run to end in time "
+        "at the pace the process gets; *cut by* names the safety cap that stopped the search "
+        "before its work budget (the plan's notes say so), if any.",
         "",
     ]
     if not path.is_file():
@@ -611,18 +614,19 @@ def _triplets_section(path: Path) -> str:
         rows = list(csv.DictReader(fh))
     table = [
         "| run | objective | status | hosts (optimum) | wall | CPU | allowed | solve_seconds "
-        "| peak RSS | load | placement |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| peak RSS | load | placement | cut by |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         if r["error"]:
-            table.append(f"| {r['run']} | {r['objective']} | {r['error']} |||||||||")
+            table.append(f"| {r['run']} | {r['objective']} | {r['error']} ||||||||||")
             continue
         table.append(
             f"| {r['run']} | {r['objective']} | {r['status']} | {r['hosts']} ({r['optimum']}) "
             f"| {float(r['seconds']):.2f} s | {float(r['cpu_seconds']):.2f} s "
             f"| {float(r['allowed_seconds']):.2f} s | {float(r['solve_seconds']):.2f} s "
-            f"| {float(r['rss_mib']):.0f} MiB | {float(r['load']):.1f} | {r['plan']} |"
+            f"| {float(r['rss_mib']):.0f} MiB | {float(r['load']):.1f} | {r['plan']} "
+            f"| {r.get('cut') or '–'} |"
         )
     cpu_ok = sum(r["cpu_within"] == "True" for r in rows)
     wall_ok = sum(r["within"] == "True" for r in rows)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import RESULTS, machine, run_cli, write_csv, write_meta
+from planner.deadline import allowance
 
 __all__ = ["FIELDS", "allowance", "main", "triplets"]
 
@@ -54,13 +55,9 @@ FIELDS = (
     "rss_mib",
     "load",
     "plan",
+    "cut",
     "error",
 )
-
-
-def allowance(vms: int) -> float:
-    """Seconds a run may take beyond ``time_limit_s`` (README: 2 s + 12 s per 100,000 VMs)."""
-    return 2.0 + 12.0 * vms / 100_000
 
 
 def triplets(n: int, seed: int) -> list[int]:
@@ -123,8 +120,19 @@ def _run(inventory: Path, hosts: Path, objective: str) -> dict[str, Any]:
         lower_bound_hosts=summary["lower_bound_hosts"],
         solve_seconds=summary["solve_seconds"],
         plan=hashlib.sha256(repr(placement).encode()).hexdigest()[:12],
+        cut=_cut(plan["notes"]),
     )
     return row
+
+
+def _cut(notes: list[str]) -> str:
+    """The safety cap the plan's notes say stopped its search: the run's deadline, the time
+    limit, or none (empty)."""
+    if any("the run's deadline" in n and "stopped the search" in n for n in notes):
+        return "deadline"
+    if any(n.startswith("the time limit (") and "stopped the search" in n for n in notes):
+        return "time limit"
+    return ""
 
 
 def main() -> None:

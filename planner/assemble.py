@@ -16,7 +16,7 @@ from planner.packing import HostBin, Packing, bin_licences
 from planner.spares import add_spares
 from planner.tolerances import meets_bound
 
-__all__ = ["build_plan", "host_plan", "host_plans", "plan_status"]
+__all__ = ["build_plan", "host_plan", "host_plans", "plan_status", "spares_complete"]
 
 
 def build_plan(
@@ -44,8 +44,8 @@ def build_plan(
         Unplaced(vm=problem.vms[i].name, reason=r, cause="no_room")
         for i, r in sorted(failed.items())
     )
-    cost = sum((h.cost for h in hosts), CostBreakdown())
-    spares_missing = len(spares) < problem.policy.ha_host_failures * _partitions_used(packing)
+    cost = CostBreakdown.total_of(h.cost for h in hosts)
+    spares_missing = _spares_missing(problem, active, spares)
     value = cost.total if problem.policy.objective == "cost" else float(len(hosts))
     # Per-VM costs (storage, administration) do not depend on the packing: the engines
     # leave them out, the plan carries them, so the bound gets them too.
@@ -92,8 +92,21 @@ def plan_status(
     return "optimal" if meets_bound(value, bound) else "feasible"
 
 
-def _partitions_used(packing: Packing) -> int:
-    return len({b.partition for b in packing if b.vms})
+def _spares_missing(
+    problem: Problem, active: Sequence[HostPlan], spares: Sequence[HostPlan]
+) -> bool:
+    """Fewer than k spares for some planned cluster (a partition, or each part of one split
+    at the hypervisor's cluster limit)."""
+    clusters = {(h.partition, h.cluster) for h in active if h.vms}
+    return len(spares) < problem.policy.ha_host_failures * len(clusters)
+
+
+def spares_complete(problem: Problem, packing: Packing) -> bool:
+    """Every planned cluster of ``packing`` gets its k spares (as ``build_plan`` adds them)."""
+    if problem.policy.ha_host_failures == 0:
+        return True
+    active, spares, _ = add_spares(problem, packing, host_plans(problem, packing))
+    return not _spares_missing(problem, active, spares)
 
 
 def host_plans(problem: Problem, packing: Packing) -> list[HostPlan]:

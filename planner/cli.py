@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from planner.backends import BACKENDS
 from planner.catalog import load_catalog
+from planner.deadline import Deadline, process_age, tail_cpu
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.estate import Estate, read_host_list
 from planner.explain import explain_plan
@@ -52,12 +54,22 @@ from planner.sweep import ERROR, combinations, inputs_digest, parse_vary, resume
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_UNPLACED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# CPU seconds per VM (reference machine) each report takes to write, kept back from the
+# search by the run's deadline (measured at 20,001 VMs, with a margin).
+REPORT_CPU_PER_VM_S = {"json": 2e-5, "csv": 1.5e-5, "xlsx": 2e-4, "html": 8e-5}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (the console script exits with it)."""
+    """Run the CLI; returns the exit code (the console script exits with it).
+
+    Without ``argv`` this process is the command (the console script, ``python -m``): a
+    plan's deadline (``planner.deadline``) counts from the process start. With ``argv`` (a
+    call from other code) it counts from this call.
+    """
+    started = time.perf_counter() - process_age() if argv is None else time.perf_counter()
     parser = _parser()
     args = parser.parse_args(argv)
+    args.started = started
     try:
         if args.command == "validate":
             return _validate(args)
@@ -301,8 +313,17 @@ def _plan(args: argparse.Namespace) -> int:
     inventory, catalog, policy, params = _scenario(args)
     _outputs(args, "json", "csv", "xlsx", "html")
     estate = _estate(args, policy)
+    deadline = _deadline(args, params, len(inventory.vms))
     with _ProgressBar(params.time_limit_s, disable=args.quiet) as bar:
-        problem, plan = run(inventory, catalog, policy, params, progress=bar.update, estate=estate)
+        problem, plan = run(
+            inventory,
+            catalog,
+            policy,
+            params,
+            progress=bar.update,
+            estate=estate,
+            deadline=deadline,
+        )
     if args.explain:
         plan = explain_plan(problem, plan, run, params)
     if args.json:
@@ -316,6 +337,14 @@ def _plan(args: argparse.Namespace) -> int:
     out = sys.stderr if args.json == "-" else sys.stdout
     print(plan_summary(plan, problem), file=out)  # escaped line by line
     return EXIT_UNPLACED if plan.status in ("partial", "infeasible") else EXIT_OK
+
+
+def _deadline(args: argparse.Namespace, params: SolverParams, vms: int) -> Deadline:
+    """When this run must end: the time limit plus the allowance for ``vms`` VMs after it
+    started (README, "Time and memory"), with the work after the search kept back: the plan,
+    its checks and every report asked for."""
+    reports = sum(cpu for option, cpu in REPORT_CPU_PER_VM_S.items() if getattr(args, option))
+    return Deadline.for_run(args.started, params.time_limit_s, vms, tail_cpu(vms, reports))
 
 
 def _sweep(args: argparse.Namespace) -> int:

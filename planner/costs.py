@@ -216,15 +216,18 @@ def host_cost(
     """
     uses = tuple(licences)
     support = sum(u.support for u in uses)
-    return (
-        CostBreakdown(
-            hardware=model.purchase_cost,  # nothing for a server already owned
-            support=support,
-            licences=sum(u.cost for u in uses) - support,
-            energy=energy_cost(model, utilization, policy),
-        )
-        + server_running_cost(model, policy)
-        + workload_cost(vms, policy, storage)
+    run = server_running_cost(model, policy)
+    work = workload_cost(vms, policy, storage)
+    # The server's own costs, then its running costs, then its workloads', in this order.
+    return CostBreakdown(
+        hardware=model.purchase_cost + run.hardware + work.hardware,  # 0 for an owned one
+        support=support + run.support + work.support,
+        licences=sum(u.cost for u in uses) - support + run.licences + work.licences,
+        network=0.0 + run.network + work.network,
+        storage=0.0 + run.storage + work.storage,
+        energy=energy_cost(model, utilization, policy) + run.energy + work.energy,
+        facilities=0.0 + run.facilities + work.facilities,
+        operations=0.0 + run.operations + work.operations,
     )
 
 

@@ -66,7 +66,6 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
     memory = 0.0
     rack = 0
     drawn = 0.0
-    total = CostBreakdown()
     # Workloads of the same size, tags and load get the same server: choose it once.
     chosen: dict[tuple[int, float, tuple[str, ...], int], tuple[CostBreakdown, HostModel] | None]
     chosen = {}
@@ -92,20 +91,25 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
             continue
         server, model = pick
         # The workload's own costs (local disks, administration) do not depend on the model.
-        cost = server + workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
+        work = workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
+        cost = server.model_copy(
+            update={
+                "storage": server.storage + work.storage,
+                "operations": server.operations + work.operations,
+            }
+        )
         servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
         cores += model.cores
         memory += model.memory_gib
         rack += model.rack_units
         drawn += watts(model, v.load_m / 1000.0 / model.cores)
-        total = total + cost
     return DedicatedBaseline(
         server_count=len(servers),
         cores=cores,
         memory_gib=memory,
         rack_units=rack,
         watts=drawn,
-        cost=total,
+        cost=CostBreakdown.total_of(s.cost for s in servers),
         servers=tuple(servers),
         no_fit=tuple(no_fit),
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from planner.costs import host_total
 from planner.models import HostType, Problem, SizedVM
-from planner.packing import HostBin, Packing, bin_cost, packing_objective, undominated, vm_classes
+from planner.packing import HostBin, Packing, bin_total, packing_objective, undominated, vm_classes
 from planner.tolerances import COST_SAVING_MIN
 
 __all__ = ["RoomTree", "first_fit_decreasing", "right_size"]
@@ -293,12 +293,12 @@ def right_size(
         if not others:  # nothing to compare: leave the host unpriced
             out.append(b)
             continue
-        best, best_cost = b, bin_cost(problem, b).total
+        best, best_cost = b, bin_total(problem, b)
         for t in others:
             if host_total(t) >= best_cost - COST_SAVING_MIN:
                 continue  # a host costs at least its fixed cost: no cheaper, skip pricing it
             cand = HostBin(b.partition, t.index, b.vms)
-            cost = bin_cost(problem, cand).total
+            cost = bin_total(problem, cand)
             if cost < best_cost - COST_SAVING_MIN:
                 best, best_cost = cand, cost
         if best is not b:

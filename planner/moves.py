@@ -618,7 +618,7 @@ def today_plan(problem: Problem, params: SolverParams | None = None) -> Plan:
     params = params or SolverParams()
     failures, failure_check = simulate_failures(problem, all_hosts, params.seed)
     bounds = lower_bounds(problem)
-    cost = sum((h.cost for h in all_hosts), CostBreakdown())
+    cost = CostBreakdown.total_of(h.cost for h in all_hosts)
     lower_cost = (
         bounds.cost
         + workload_cost(

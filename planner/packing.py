@@ -26,6 +26,7 @@ __all__ = [
     "Packing",
     "bin_cost",
     "bin_licences",
+    "bin_total",
     "dominates",
     "host_priced_tags",
     "mobile_counts",
@@ -189,9 +190,35 @@ def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:
     return host_cost(ht.model, bin_licences(problem, b), load, problem.policy)
 
 
+# The searches price the same hosts again and again (each first-fit variant, right-sizing,
+# each comparison with spares): the totals of the last few problems' hosts, by identity.
+_TOTALS: OrderedDict[int, tuple[Problem, dict[HostBin, float]]] = OrderedDict()
+_TOTALS_LOCK = threading.Lock()  # the app plans in threads
+_TOTALS_PROBLEMS = 2
+
+
+def bin_total(problem: Problem, b: HostBin) -> float:
+    """``bin_cost(problem, b).total``, computed once per host of the last few problems."""
+    with _TOTALS_LOCK:
+        hit = _TOTALS.get(id(problem))
+        if hit is None or hit[0] is not problem:
+            hit = (problem, {})
+            _TOTALS[id(problem)] = hit
+            if len(_TOTALS) > _TOTALS_PROBLEMS:
+                _TOTALS.popitem(last=False)
+        else:
+            _TOTALS.move_to_end(id(problem))
+        totals = hit[1]
+    total = totals.get(b)
+    if total is None:
+        total = bin_cost(problem, b).total
+        totals[b] = total
+    return total
+
+
 def packing_cost(problem: Problem, bins: Sequence[HostBin]) -> float:
     """Total cost of the bought hosts."""
-    return sum(bin_cost(problem, b).total for b in bins)
+    return sum(bin_total(problem, b) for b in bins)
 
 
 def packing_objective(problem: Problem, bins: Sequence[HostBin]) -> tuple[float, float]:

@@ -10,6 +10,7 @@ A what-if is the same call with a copied policy: ``policy.model_copy(update={...
 
 from __future__ import annotations
 
+from planner.deadline import Deadline
 from planner.errors import PlannerError
 from planner.estate import Estate, prepare, restrict_to_clusters
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
@@ -29,6 +30,7 @@ def run(
     progress: Progress | None = None,
     warm: Plan | None = None,
     estate: Estate | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[Problem, Plan]:
     """Size ``inventory`` under ``policy`` and plan it with ``params`` (default:
     ``SolverParams()``); the plan is verified.
@@ -36,6 +38,8 @@ def run(
     ``warm``: a plan of a nearby scenario to start the search from (see ``solve``).
     ``estate``: today's hosts (``planner.estate``), needed when ``policy.estate`` is
     ``existing`` or ``mixed``; with ``max_moves = 0`` the plan is today's placement, checked.
+    ``deadline``: when the whole run must end (``planner.deadline``; the CLI's), a safety cap
+    on the search beside the time limit.
 
     Raises:
         InputError: the inventory or the policy does not fit the catalog (unknown licence
@@ -49,7 +53,7 @@ def run(
         problem = problem.model_copy(update={"notes": (*estate_notes, *problem.notes)})
         if policy.max_moves == 0:
             return problem, today_plan(problem, params or SolverParams())
-    return problem, solve_verified(problem, params, progress, warm).plan
+    return problem, solve_verified(problem, params, progress, warm, deadline).plan
 
 
 def solve_verified(
@@ -57,13 +61,14 @@ def solve_verified(
     params: SolverParams | None = None,
     progress: Progress | None = None,
     warm: Plan | None = None,
+    deadline: Deadline | None = None,
 ) -> SolveResult:
     """``solve``, then ``verify``: the result only if its plan passes every rule.
 
     Raises:
         PlannerError: the plan failed the independent verification, naming each violation.
     """
-    result = solve(problem, params, progress, warm)
+    result = solve(problem, params, progress, warm, deadline)
     problems = verify(result.plan, problem)
     if problems:
         raise PlannerError("the plan failed verification:\n" + "\n".join(problems))

@@ -22,18 +22,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from planner.analysis import analyse
-from planner.assemble import build_plan
-from planner.bounds import Bounds, lower_bounds, structured_cost
+from planner.assemble import build_plan, host_plans, spares_complete
+from planner.bounds import Bounds, lower_bounds, spare_candidates, structured_cost
 from planner.costs import host_total
+from planner.deadline import Deadline
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
 from planner.heuristic import first_fit_decreasing
-from planner.models import Plan, Problem, SolverParams
+from planner.models import HostType, Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
 from planner.repack import groups, repack
-from planner.spares import with_spares
+from planner.spares import add_spares, with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
 from planner.tolerances import host_count_bound, lp_bound, meets_bound
@@ -43,6 +44,7 @@ __all__ = ["Progress", "SolveProgress", "SolveResult", "solve", "warm_packing"]
 CAPPED_WORK = 5.0  # CP-SAT deterministic time for placing the VMs only capped models can run
 SMALL_COST_WORK = 1.0  # CP-SAT deterministic time for the exact cost model of small estates
 SMALL_COST_MAX_VMS = MAX_VMS  # partitions up to this size get the exact cost model
+RESERVE_TRIES = 8  # capped models tried as the spares' model where N+k is not met
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def solve(
     params: SolverParams | None = None,
     progress: Progress | None = None,
     warm: Plan | None = None,
+    deadline: Deadline | None = None,
 ) -> SolveResult:
     """Plan ``problem``: the best packing found, spares, failure checks, costs and bounds.
 
@@ -85,9 +88,13 @@ def solve(
     already meets the lower bound, the exact engine (column generation + exact search,
     ``exact``) improves it within the work budget and proves it optimal or bounds the gap.
     ``Plan.solve_seconds`` is the whole call, building and analysing the plan included.
+
+    ``deadline``: when the whole run (the CLI's process) must end; the search then also stops
+    early enough for what follows it to end by then at the machine's current pace. Like the
+    time limit it is a safety cap: it cuts only a slow or busy run, and the plan says so.
     """
     params = params or SolverParams()
-    log = _Log(progress)
+    log = _Log(progress, params.time_limit_s, deadline)
     found = _search(problem, params, log, warm)
     plan = build_plan(
         problem,
@@ -125,16 +132,31 @@ class _Found:
 class _Log:
     """The run's phases and trace as the search goes, each phase reported to ``progress``."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(
+        self, progress: Progress | None, time_limit_s: float, deadline: Deadline | None
+    ) -> None:
         self.progress = progress
+        self.time_limit_s = time_limit_s
+        self.deadline = deadline
         self.start = self.last = time.perf_counter()
         self.phases: list[Phase] = []
         self.trace: list[TracePoint] = []
         self.engine: ExactResult | None = None
+        self.capped = False  # a safety cap (time limit, deadline) cut the search short
 
     def seconds(self) -> float:
         """Wall-clock seconds since the run started."""
         return time.perf_counter() - self.start
+
+    def search_left(self, problem: Problem) -> tuple[float, bool]:
+        """Wall seconds the search may still take, and whether the run's deadline (not the
+        time limit) sets them: the time limit less what building the plan will take, and
+        the deadline less what follows the search at the current pace."""
+        own = self.time_limit_s - self.seconds() - _assembly_reserve(problem)
+        if self.deadline is None:
+            return own, False
+        run = self.deadline.search_left()
+        return min(own, run), run < own
 
     def phase(
         self, name: str, value: float | None = None, bound: float | None = None, traced: bool = True
@@ -177,7 +199,7 @@ class _Log:
             tuple(self.trace),
             e.iterations if e else 0,
             e.columns if e else 0,
-            e.capped if e else False,
+            self.capped or (e.capped if e else False),
         )
 
 
@@ -245,9 +267,11 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         and problem.policy.ha_host_failures > 0
         and not meets_bound(with_spares(problem, packing), bounds.joint_cost)
     )
+    by_deadline = False  # the run's deadline, not the time limit, cut the search
     if large and not failed and (spares_open or not meets_bound(active_value, active_bound)):
-        # time_limit_s bounds the whole solve: keep back what building the plan will take.
-        budget = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+        # time_limit_s bounds the whole solve: keep back what building the plan will take
+        # (and, with a deadline, what follows the solve).
+        budget, by_deadline = log.search_left(problem)
         sub, sub_bounds = problem, bounds
         if small:  # the engine sees the large partitions only
             sub = _only(problem, large)
@@ -285,11 +309,12 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             sum(bounds.partition_cost[p] for p in small),
         )
         packing = _keep_cheaper(problem, packing, large, result.packing)
-        if grouped and params.time_limit_s - log.seconds() > _assembly_reserve(problem):
+        # Where time is left under the time limit and the run's deadline.
+        if grouped and log.search_left(problem)[0] > 0.0:
             chosen = groups(problem, packing, unsteered)
 
             def by_count(sub: Problem, first: Packing) -> Packing:
-                left = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+                left = log.search_left(problem)[0]  # the time limit, and the run's deadline
                 found = improve(
                     sub,
                     first,
@@ -303,7 +328,9 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             packing = repack(problem, packing, chosen, by_count)
             log.phase("re-packing by host count", packing_objective(problem, packing)[0])
         large_bound = max(large_bound, result.bound)
-        capped = result.capped
+        # No time left at all: the engine did not start, which the plan says as well.
+        capped = result.capped or budget <= 0.0
+        log.capped = capped
         if problem.policy.objective == "cost" and result.partition_bounds:
             # The engine's bound on each partition's active hosts, with its spare structures;
             # where it planned within a spare model, its bound holds for that structure only.
@@ -344,21 +371,13 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         bounds = replace(
             bounds, cost=max(bounds.cost, bounds.joint_cost, active_bound + bounds.spare_cost)
         )
-    notes = (
-        (
-            f"the time limit ({params.time_limit_s:g} s) stopped the search before its "
-            "work budget was spent (a busy or slower machine): a run on a quieter one may find "
-            "a different plan",
-        )
-        if capped
-        else ()
-    )
+    notes = (_capped_note(problem, params, by_deadline),) if capped else ()
     # Objective hosts breaks ties by cost; on an existing estate fewer moves come first.
     if problem.policy.objective == "hosts" and not owns_search(problem):
         packing, tie_note = _cost_tie_break(problem, packing)
         notes = (*notes, tie_note)
     # Today's estate: among plans as good, the one that moves the fewest VMs.
-    reserve = params.time_limit_s - log.seconds() - _assembly_reserve(problem)
+    reserve = log.search_left(problem)[0]
     packing, moved = fewest_moves(problem, packing, bool(failed), params, reserve)
     if moved is not None:
         log.phase("fewest moves")
@@ -367,7 +386,104 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
             bounds = replace(bounds, hosts=max(bounds.hosts, moved.active_bound + spares))
         if owns_search(problem) and not failed:
             engine = "CP-SAT fewest owned hosts, then fewest moves"
+    elif not failed:
+        packing, reserved = _reserve_spares(problem, packing, params.seed)
+        if reserved:
+            log.phase("hosts kept for spares")
+            notes = (*notes, reserved)
     return _Found(packing, failed, bounds, engine, capped_proof, notes, moved)
+
+
+def _reserve_spares(problem: Problem, packing: Packing, seed: int) -> tuple[Packing, str | None]:
+    """Where ``packing`` leaves some cluster without its N+k spares because a capped model's
+    hosts all went to active hosts (no other model can take over the busiest host): the
+    cheapest of the plans made with one capped model's ``max_count`` lowered by the spares it
+    must give (k, or k per partition), which meets N+k, and a note saying so.
+
+    The search did not weigh the spares; these plans are made by first fit (and, where it
+    leaves VMs out, the exact capped placement), deterministic. Where none meets N+k the
+    packing stays as it is, and the plan is ``partial``.
+    """
+    k = problem.policy.ha_host_failures
+    capped = [t for t in problem.host_types if t.model.max_count]
+    if k == 0 or not capped or spares_complete(problem, packing):
+        return packing, None
+    parts = sorted({b.partition for b in packing if b.vms})
+    spare_able = {s for p in parts for s in spare_candidates(problem, problem.partitions[p])}
+    tries = sorted(
+        (t for t in capped if t.index in spare_able), key=lambda t: (host_total(t), t.index)
+    )[:RESERVE_TRIES]
+    best: tuple[tuple[float, ...], Packing, HostType, int] | None = None
+    for t in tries:
+        cap = t.model.max_count or 0
+        for kept in sorted({k, k * len(parts)}):
+            if kept > cap:
+                continue
+            reduced = _lower_cap(problem, t.index, kept)
+            candidate, lost = first_fit_decreasing(reduced)
+            if lost:
+                candidate, lost, _ = _place_capped(reduced, candidate, lost, seed)
+            if lost or not spares_complete(problem, candidate):
+                continue
+            if problem.policy.objective == "hosts":  # as the search does: cost breaks ties
+                cheaper, _ = cheaper_same_hosts(reduced, candidate)
+                if spares_complete(problem, cheaper):
+                    candidate = cheaper
+            key = _value_with_spares(problem, candidate)
+            if best is None or key < best[0]:
+                best = (key, candidate, t, kept)
+    if best is None:
+        return packing, None
+    _, chosen, t, kept = best
+    cap = t.model.max_count or 0
+    return chosen, (
+        f"N+{k}: at most {cap - kept} active hosts of {t.model.model} (max_count {cap}), "
+        f"leaving {kept} for the spares: with all {cap} active, no model left could take over "
+        "the busiest host"
+    )
+
+
+def _lower_cap(problem: Problem, t_index: int, by: int) -> Problem:
+    """``problem`` with host type ``t_index``'s ``max_count`` lowered by ``by``."""
+    return problem.model_copy(
+        update={
+            "host_types": tuple(
+                t
+                if t.index != t_index or t.model.max_count is None
+                else t.model_copy(
+                    update={
+                        "model": t.model.model_copy(update={"max_count": t.model.max_count - by})
+                    }
+                )
+                for t in problem.host_types
+            )
+        }
+    )
+
+
+def _value_with_spares(problem: Problem, packing: Packing) -> tuple[float, ...]:
+    """The plan's objective with its spares, as ``build_plan`` prices them: hosts (then
+    cost) or cost."""
+    active, spares, _ = add_spares(problem, packing, host_plans(problem, packing))
+    cost = sum(h.cost.total for h in (*active, *spares))
+    if problem.policy.objective == "hosts":
+        return (float(len(active) + len(spares)), cost)
+    return (cost,)
+
+
+def _capped_note(problem: Problem, params: SolverParams, by_deadline: bool) -> str:
+    """What the plan says when a safety cap stopped its search before the work budget."""
+    if by_deadline:
+        cap = (
+            f"the run's deadline (the time limit of {params.time_limit_s:g} s plus the "
+            f"allowance for {len(problem.vms):,} VMs, counted from the start of the process)"
+        )
+    else:
+        cap = f"the time limit ({params.time_limit_s:g} s)"
+    return (
+        f"{cap} stopped the search before its work budget was spent (a busy or slower "
+        "machine): a run on a quieter one may find a different plan"
+    )
 
 
 def _cost_tie_break(problem: Problem, packing: Packing) -> tuple[Packing, str]:

@@ -38,7 +38,7 @@ def verify(plan: Plan, problem: Problem) -> list[str]:
     errors.extend(f"host id {i} is used {n} times" for i, n in ids.items() if n > 1)
     for h in plan.hosts:
         errors.extend(_check_host(problem, h, by_name))
-    total = sum((h.cost for h in plan.hosts), CostBreakdown())
+    total = CostBreakdown.total_of(h.cost for h in plan.hosts)
     errors.extend(
         f"the plan's {cat} cost {getattr(plan.cost, cat):,.2f} is not its hosts' sum "
         f"{getattr(total, cat):,.2f}"

@@ -200,3 +200,21 @@ def test_html_escapes_vm_names() -> None:
     page = html_report(plan, problem)
     assert "<script>x</script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_many_hosts_get_a_chart_of_hosts_per_band_and_json_one_line_per_host() -> None:
+    """Beyond ``CHART_HOSTS`` hosts the utilization chart counts hosts per band of
+    utilization (a bar per host took minutes at thousands of hosts); the plan JSON writes
+    each host on one line, and reads back as the same data."""
+    from planner.report.html import CHART_HOSTS, utilization_chart  # noqa: PLC0415
+    from planner.report.plan_json import plan_json_bytes  # noqa: PLC0415
+
+    n = CHART_HOSTS + 1
+    problem, plan = run(inventory(*vms(n, vcpus=8, mem=2)), catalog(), PURE)
+    assert len(plan.active_hosts) == n
+    svg = utilization_chart(plan)
+    assert f"Utilization of the {n} active hosts" in svg
+    text = plan_json_bytes(plan, problem).decode()
+    lines = text.splitlines()
+    assert sum(line.lstrip().startswith('{"id": "host-') for line in lines) == n
+    assert json.loads(text) == json.loads(json.dumps(plan_to_dict(plan, problem)))

@@ -11,12 +11,14 @@ import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from planner.dedicated import compare
 from planner.models import Plan, Problem
@@ -42,6 +44,8 @@ __all__ = ["cost_chart", "html_report", "utilization_chart", "write_html_report"
 
 TOP_RULES = 3  # the most expensive rules shown in the executive summary
 PLACEMENT_ROWS = 2000  # beyond this the HTML table stops; CSV and XLSX hold every row
+CHART_HOSTS = 200  # beyond this many hosts the utilization chart counts hosts per band
+BANDS = 20  # bands of utilization in that chart (5 % each)
 
 _env = Environment(
     loader=PackageLoader("planner.report", "templates"),
@@ -65,6 +69,8 @@ def _table(frame: pd.DataFrame) -> Markup:
 
 
 def _svg(fig: Figure) -> str:
+    import matplotlib as mpl  # noqa: PLC0415 - 0.3 s to import: only where a chart is drawn
+
     buffer = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "vm-capacity-planner"}):
         no_metadata = {"Creator": None, "Date": None, "Format": None, "Type": None}
@@ -74,9 +80,15 @@ def _svg(fig: Figure) -> str:
 
 
 def utilization_chart(plan: Plan) -> str:
-    """Per-host vCPU and memory utilization as an SVG bar chart; spares are hatched."""
+    """Per-host vCPU and memory utilization as an SVG bar chart; spares are hatched. Beyond
+    ``CHART_HOSTS`` hosts: how many hosts are in each band of utilization."""
     hosts = plan.hosts
     n = max(len(hosts), 1)
+    from matplotlib.figure import Figure  # noqa: PLC0415 - see _svg
+
+    if len(hosts) > CHART_HOSTS:
+        return _utilization_histogram(plan)
+
     # The object API, not pyplot: no global figure state, safe in a server process.
     fig = Figure(figsize=(min(max(6.0, 0.28 * n), 16.0), 3.2))
     ax = fig.subplots()
@@ -99,8 +111,37 @@ def utilization_chart(plan: Plan) -> str:
     return _svg(fig)
 
 
+def _utilization_histogram(plan: Plan) -> str:
+    """The active hosts by utilization, in bands of ``100 / BANDS`` %: one bar per band and
+    dimension (a bar per host would take minutes to draw for thousands of hosts)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - see _svg
+
+    active = plan.active_hosts
+    cpu = [100 * h.cpu_used_m / h.cpu_cap_m for h in active]
+    mem = [100 * h.mem_used_mib / h.mem_cap_mib for h in active]
+    fig = Figure(figsize=(8.0, 3.2))
+    ax = fig.subplots()
+    edges = [100 * i / BANDS for i in range(BANDS + 1)]
+    ax.hist([cpu, mem], bins=edges, label=["vCPU", "memory"], color=["#1f77b4", "#2ca02c"])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of usable capacity")
+    ax.set_ylabel("active hosts")
+    spares = len(plan.spare_hosts)
+    ax.set_title(
+        f"Utilization of the {len(active):,} active hosts"
+        + (f" ({spares:,} N+k spares, empty, not shown)" if spares else ""),
+        fontsize=10,
+    )
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
 def cost_chart(plan: Plan, problem: Problem) -> str:
     """Cost by category, consolidated against dedicated, as an SVG stacked bar chart."""
+    import matplotlib as mpl  # noqa: PLC0415 - see _svg
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     c = compare(plan, problem)
     fig = Figure(figsize=(6.5, 2.6))
     ax = fig.subplots()

@@ -19,6 +19,8 @@ from planner.units import mib_to_gib, milli_to_vcpu
 __all__ = ["SCHEMA_VERSION", "plan_json_bytes", "plan_to_dict", "write_plan_json"]
 
 SCHEMA_VERSION = 1
+INDENTED = 2  # levels of the plan JSON written indented (``_dumps``)
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)  # the C encoder: no indent
 
 
 def _money(x: float) -> float:
@@ -157,14 +159,35 @@ def _solver_keys(plan: Plan) -> dict[str, object]:
 
 
 def plan_json_bytes(plan: Plan, problem: Problem) -> bytes:
-    """The plan JSON as UTF-8 bytes."""
-    return (json.dumps(plan_to_dict(plan, problem), indent=2, ensure_ascii=False) + "\n").encode()
+    """The plan JSON as UTF-8 bytes: indented two levels deep (the sections and their keys),
+    each item of a list one line (a host, a failure, a dedicated server)."""
+    return (_dumps(plan_to_dict(plan, problem), 0) + "\n").encode()
+
+
+def _dumps(value: object, depth: int) -> str:
+    """``value`` as JSON, objects indented by two spaces down to ``INDENTED`` levels and
+    anything deeper on one line.
+
+    ``json.dumps`` with ``indent`` runs the pure-Python encoder (five times slower than the
+    C one, over a second for 20,000 VMs); a list item on one line keeps large plans quick to
+    write and still easy to read and grep.
+    """
+    if depth >= INDENTED or not isinstance(value, dict | list) or not value:
+        return _ONE_LINE.encode(value)
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, list):
+        items = (inner + _dumps(v, depth + 1) for v in value)
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    fields = (
+        inner + _ONE_LINE.encode(str(k)) + ": " + _dumps(v, depth + 1) for k, v in value.items()
+    )
+    return "{\n" + ",\n".join(fields) + "\n" + pad + "}"
 
 
 def write_plan_json(plan: Plan, problem: Problem, target: str | Path) -> None:
     """Write the plan JSON to ``target`` (``-`` for standard output)."""
-    text = plan_json_bytes(plan, problem).decode()
+    data = plan_json_bytes(plan, problem)
     if str(target) == "-":
-        sys.stdout.write(text)
+        sys.stdout.write(data.decode())
     else:
-        Path(target).write_text(text, encoding="utf-8")
+        Path(target).write_bytes(data)

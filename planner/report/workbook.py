@@ -86,9 +86,10 @@ def _table(
     """Write ``frame`` with a header at ``first_row``; returns the next free row."""
     for c, name in enumerate(frame.columns):
         ws.write_string(first_row, c, str(name), fmt.header)
+    money = [str(name) in money_columns for name in frame.columns]  # once, not per cell
     for r, values in enumerate(frame.itertuples(index=False), start=first_row + 1):
         for c, value in enumerate(values):
-            _cell(ws, r, c, value, fmt, frame.columns[c] in money_columns)
+            _cell(ws, r, c, value, fmt, money[c])
     for c, name in enumerate(frame.columns):
         longest = max([len(str(name)), *(len(str(v)) for v in frame.iloc[:200, c])], default=8)
         ws.set_column(c, c, min(max(10, longest + 2), 60))
