@@ -192,23 +192,15 @@ def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:
 
 # The searches price the same hosts again and again (each first-fit variant, right-sizing,
 # each comparison with spares): the totals of the last few problems' hosts, by identity.
-_TOTALS: OrderedDict[int, tuple[Problem, dict[HostBin, float]]] = OrderedDict()
-_TOTALS_LOCK = threading.Lock()  # the app plans in threads
-_TOTALS_PROBLEMS = 2
+_TOTALS: IdentityCache[dict[HostBin, float]] = IdentityCache(size=2)
 
 
 def bin_total(problem: Problem, b: HostBin) -> float:
     """``bin_cost(problem, b).total``, computed once per host of the last few problems."""
-    with _TOTALS_LOCK:
-        hit = _TOTALS.get(id(problem))
-        if hit is None or hit[0] is not problem:
-            hit = (problem, {})
-            _TOTALS[id(problem)] = hit
-            if len(_TOTALS) > _TOTALS_PROBLEMS:
-                _TOTALS.popitem(last=False)
-        else:
-            _TOTALS.move_to_end(id(problem))
-        totals = hit[1]
+    totals = _TOTALS.get((problem,))
+    if totals is None:
+        totals = {}
+        _TOTALS.put((problem,), (), totals)
     total = totals.get(b)
     if total is None:
         total = bin_cost(problem, b).total
