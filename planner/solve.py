@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from planner.analysis import analyse
@@ -33,7 +33,7 @@ from planner.heuristic import first_fit_decreasing
 from planner.models import HostType, Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
 from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
-from planner.repack import groups, repack
+from planner.repack import Group, groups, repack
 from planner.spares import add_spares, with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
 from planner.tiebreak import cheaper_same_hosts
@@ -285,7 +285,7 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         # Large cost partitions: part of the budget re-packs their host groups by host count.
         unsteered = [p for p in large if p not in within]
         grouped = groups(problem, packing, unsteered)
-        share = 1.0 - REPACK_SHARE if grouped else 1.0
+        share = 1.0 - _repack_share(grouped)
         began = log.seconds()
         result = improve(
             sub,
@@ -320,7 +320,7 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
                     first,
                     max(0.0, left),
                     None,
-                    work_s=REPACK_SHARE * params.work_s,
+                    work_s=_repack_share(grouped) * params.work_s,
                     seed=params.seed,
                 )
                 return found.packing
@@ -631,6 +631,18 @@ def _small_cost_partitions(problem: Problem) -> list[int]:
 
 
 REPACK_SHARE = 0.3  # of the engine's budget, for re-packing host groups (``planner.repack``)
+REPACK_SHARE_LARGE = 0.6  # ... where the groups hold REPACK_LARGE_VMS or more
+REPACK_LARGE_VMS = 20_000  # at this size the cost search seldom betters first fit; packing does
+
+
+def _repack_share(chosen: Sequence[Group]) -> float:
+    """The share of the engine's budget the re-packing of ``chosen`` groups takes."""
+    if not chosen:
+        return 0.0
+    large = sum(len(g.vms) for g in chosen) >= REPACK_LARGE_VMS
+    return REPACK_SHARE_LARGE if large else REPACK_SHARE
+
+
 SPARE_WEIGHT = 0.02  # spares this share of a partition's cost bound steer the engine
 
 
