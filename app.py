@@ -12,8 +12,8 @@ a table never re-plans. Sensitivity sweeps run only while their tab is open.
 Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search), shown at
 once; unless it is proven, the full plan (the sidebar's solver time limit, as the CLI's)
 is then made in a background process (``planner.background.Refiner``), warm-started from the
-plan on screen, and replaces the quick one when it is done. A newer setting cancels an older
-background plan.
+plan on screen: its interim plan (``INTERIM_S``) replaces the quick one when it is ready, and
+the full plan replaces that. A newer setting cancels an older background plan.
 """
 
 from __future__ import annotations
@@ -631,7 +631,12 @@ def _page() -> None:
         quick = params.model_copy(update={"time_limit_s": min(QUICK_S, params.time_limit_s)})
         try:
             refined = _refiner().result(full_key)
-            if refined is None:
+            # Meanwhile the background run's interim plan, once it has one, else the quick plan.
+            interim = None if refined is not None else _refiner().interim(full_key)
+            if interim is not None:
+                problem, plan = interim
+                st.session_state["interim"] = full_key
+            elif refined is None:
                 with st.spinner(f"Planning {len(inventory.vms):,} VMs…", show_time=True):
                     problem, plan = _plan(
                         source.key,
@@ -668,7 +673,8 @@ def _page() -> None:
             )
             _settling(full_key, params.time_limit_s)
         st.session_state["shown"] = plan
-        views.kpis(plan, problem, settled=refined is not None or quick == params)
+        settled = refined is not None or quick == params or plan.status == "optimal"
+        views.kpis(plan, problem, settled=settled)
         _downloads(plan, problem)
 
     # Only the open tab is drawn (the tabs rerun the script when switched): a re-plan then
@@ -710,10 +716,13 @@ def _page() -> None:
 
 @st.fragment(run_every=1.0)
 def _settling(key: str, limit: float) -> None:
-    """While the full plan is made in the background: say so, and show it when it is done."""
+    """While the full plan is made in the background: say so, and show its interim plan and
+    then the full one when each is done."""
     refiner = _refiner()
     if refiner.result(key) is not None:
         st.rerun(scope="app")
+    if st.session_state.get("interim") != key and refiner.interim(key) is not None:
+        st.rerun(scope="app")  # the background run's interim plan, better than the quick one
     seconds = refiner.running(key)
     if seconds is not None:
         st.info(

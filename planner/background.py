@@ -14,6 +14,7 @@ could not draw the quick plan.)
     refiner = Refiner()
     refiner.submit(key, inventory, catalog, policy, params, warm=quick_plan)
     ...
+    refiner.interim(key)  # a first plan of INTERIM_S while the full one is made, or None
     refiner.result(key)  # None until the full plan is ready, then (problem, plan)
 """
 
@@ -32,7 +33,7 @@ from planner.estate import Estate
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.pipeline import run
 
-__all__ = ["Refiner", "run_from_file", "run_to_file"]
+__all__ = ["INTERIM_S", "Refiner", "interim_path", "run_from_file", "run_to_file"]
 
 LOG = logging.getLogger("planner.background")
 
@@ -49,9 +50,29 @@ def run_to_file(
     """``pipeline.run``, for a plan made in another process: pickles ``(problem, plan)`` to
     ``path``. ``estate``: today's hosts, for an existing or mixed estate.
 
-    The file appears whole (written aside, then renamed), so a reader never sees half of it.
+    Where the time limit is longer than ``INTERIM_S``, a plan of that limit comes first, to
+    ``interim_path(path)``, and the full plan starts from it: the app shows it meanwhile.
+    Files appear whole (written aside, then renamed), so a reader never sees half of one.
     """
-    result = run(inventory, catalog, policy, params, warm=warm, estate=estate)
+    limit = (params or SolverParams()).time_limit_s
+    if limit > INTERIM_S:
+        short = (params or SolverParams()).model_copy(update={"time_limit_s": INTERIM_S})
+        first = run(inventory, catalog, policy, short, warm=warm, estate=estate)
+        _write(interim_path(path), first)
+        warm = first[1]
+    _write(path, run(inventory, catalog, policy, params, warm=warm, estate=estate))
+    interim_path(path).unlink(missing_ok=True)  # the full plan supersedes it
+
+
+INTERIM_S = 3.0  # the time limit of the plan a background run shows first
+
+
+def interim_path(path: Path) -> Path:
+    """Where the background run at ``path`` writes its interim plan."""
+    return path.with_suffix(".interim")
+
+
+def _write(path: Path, result: tuple[Problem, Plan]) -> None:
     part = path.with_suffix(".part")
     part.write_bytes(pickle.dumps(result))
     part.replace(path)
@@ -85,6 +106,19 @@ class Refiner:
         self._collect()
         data = self._done.get(key)
         if data is None:
+            return None
+        result: tuple[Problem, Plan] = pickle.loads(data)
+        return result
+
+    def interim(self, key: str) -> tuple[Problem, Plan] | None:
+        """The interim plan of the background run for ``key``, while it makes the full
+        one (``run_to_file``), else None."""
+        self._collect()
+        if self._job is None or self._job[0] != key:
+            return None
+        try:
+            data = interim_path(self._job[2]).read_bytes()
+        except FileNotFoundError:
             return None
         result: tuple[Problem, Plan] = pickle.loads(data)
         return result
@@ -126,6 +160,7 @@ class Refiner:
             self._job[1].terminate()
             self._job[1].join(timeout=5)
             self._job[2].with_suffix(".inputs").unlink(missing_ok=True)  # never read
+            interim_path(self._job[2]).unlink(missing_ok=True)
             self._job = None
 
     def _collect(self) -> None:
@@ -137,6 +172,7 @@ class Refiner:
             return
         proc.join()
         path.with_suffix(".inputs").unlink(missing_ok=True)  # a process that died early
+        interim_path(path).unlink(missing_ok=True)
         if path.exists():
             self._done[key] = path.read_bytes()
             path.unlink()

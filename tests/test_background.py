@@ -11,8 +11,8 @@ from typing import IO, Any
 
 import pytest
 
-from planner.background import Refiner, run_to_file
-from planner.models import Plan, Problem
+from planner.background import INTERIM_S, Refiner, interim_path, run_to_file
+from planner.models import Plan, Problem, SolverParams
 from planner.pipeline import run
 from tests.conftest import PURE, catalog, inventory, vms
 
@@ -43,6 +43,27 @@ def test_run_to_file_writes_the_pipelines_result_whole(tmp_path: Path) -> None:
         update={"solve_seconds": 0}
     )
     assert problem.inventory == INVENTORY
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_long_background_plan_writes_an_interim_plan_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a time limit above ``INTERIM_S`` the run plans at ``INTERIM_S`` first and writes
+    that plan aside (the app shows it), then plans in full from it; the interim file goes
+    once the full plan is there."""
+    path = tmp_path / "plan.pickle"
+    calls: list[tuple[float, Plan | None, bool]] = []
+    real = run(INVENTORY, catalog(), PURE)
+
+    def fake(*args: Any, warm: Plan | None = None, **kw: Any) -> tuple[Problem, Plan]:
+        params: SolverParams = args[3]
+        calls.append((params.time_limit_s, warm, interim_path(path).exists()))
+        return real
+
+    monkeypatch.setattr("planner.background.run", fake)
+    run_to_file(path, INVENTORY, catalog(), PURE, SolverParams(time_limit_s=30))
+    assert calls == [(INTERIM_S, None, False), (30.0, real[1], True)]
     assert list(tmp_path.iterdir()) == [path]
 
 
