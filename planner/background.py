@@ -54,9 +54,9 @@ def run_to_file(
     ``interim_path(path)``, and the full plan starts from it: the app shows it meanwhile.
     Files appear whole (written aside, then renamed), so a reader never sees half of one.
     """
-    limit = (params or SolverParams()).time_limit_s
-    if limit > INTERIM_S:
-        short = (params or SolverParams()).model_copy(update={"time_limit_s": INTERIM_S})
+    params = params or SolverParams()
+    if params.time_limit_s > INTERIM_S:
+        short = params.model_copy(update={"time_limit_s": INTERIM_S})
         first = run(inventory, catalog, policy, short, warm=warm, estate=estate)
         _write(interim_path(path), first)
         warm = first[1]
