@@ -9,11 +9,12 @@ Caching: an inventory is read once per (file bytes hash, name, format) and a pla
 once per (inventory, catalog, policy), so moving a slider back, switching tabs or filtering
 a table never re-plans. Sensitivity sweeps run only while their tab is open.
 
-Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search), shown at
-once; unless it is proven, the full plan (the sidebar's solver time limit, as the CLI's)
-is then made in a background process (``planner.background.Refiner``), warm-started from the
-plan on screen: its interim plan (``INTERIM_S``) replaces the quick one when it is ready, and
-the full plan replaces that. A newer setting cancels an older background plan.
+Answers that settle: a what-if first gets a quick plan (``QUICK_S`` of search, starting
+from the plan on screen carried over to the new setting), shown at once; unless it is
+proven, the full plan (the sidebar's solver time limit, as the CLI's) is then made in a
+background process (``planner.background.Refiner``), warm-started from the quick plan: its
+interim plan (``INTERIM_S``) replaces the quick one when it is ready, and the full plan
+replaces that. A newer setting cancels an older background plan.
 """
 
 from __future__ import annotations
@@ -168,14 +169,16 @@ def _plan(
     policy_json: str,
     params_json: str,
     estate_json: str = "",
+    _warm: Plan | None = None,
 ) -> tuple[Problem, Plan]:
     """Plan once per (inventory, catalog, policy, solver params, today's hosts); the JSON
-    strings are the cache key."""
+    strings are the cache key. ``_warm``: the plan on screen, which the search starts from
+    where it is the better start (``solve.warm_packing``)."""
     catalog = Catalog.model_validate_json(catalog_json)
     policy = Policy.model_validate_json(policy_json)
     params = SolverParams.model_validate_json(params_json)
     estate = Estate.model_validate_json(estate_json) if estate_json else None
-    return run(_inventory, catalog, policy, params, estate=estate)
+    return run(_inventory, catalog, policy, params, warm=_warm, estate=estate)
 
 
 @st.cache_resource(show_spinner=False)
@@ -645,6 +648,7 @@ def _page() -> None:
                         policy_json,
                         quick.model_dump_json(),
                         estate_json,
+                        st.session_state.get("shown"),
                     )
             else:
                 problem, plan = refined

@@ -64,7 +64,7 @@ def run_to_file(
     interim_path(path).unlink(missing_ok=True)  # the full plan supersedes it
 
 
-INTERIM_S = 3.0  # the time limit of the plan a background run shows first
+INTERIM_S = 1.5  # the time limit of the plan a background run shows first
 
 
 def interim_path(path: Path) -> Path:

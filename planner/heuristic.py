@@ -19,10 +19,18 @@ from typing import Any
 
 from planner.costs import host_total
 from planner.models import HostType, Problem, SizedVM
-from planner.packing import HostBin, Packing, bin_total, packing_objective, undominated, vm_classes
+from planner.packing import (
+    HostBin,
+    Packing,
+    bin_total,
+    host_priced_tags,
+    packing_objective,
+    undominated,
+    vm_classes,
+)
 from planner.tolerances import COST_SAVING_MIN
 
-__all__ = ["RoomTree", "first_fit_decreasing", "right_size"]
+__all__ = ["RoomTree", "complete", "first_fit_decreasing", "right_size"]
 
 UNLIMITED = 1 << 60
 LARGE = 20000  # VMs in a partition above which fewer first-fit variants are tried
@@ -159,6 +167,63 @@ def first_fit_decreasing(problem: Problem) -> tuple[Packing, dict[int, str]]:
     return tuple(bins), failed
 
 
+def complete(problem: Problem, kept: Sequence[HostBin], todo: Sequence[int]) -> Packing | None:
+    """``kept`` hosts (each valid for ``problem``) with the VMs at ``todo`` added: first fit
+    into the kept hosts' free room, then into new hosts, each right-sized; None where a VM
+    finds no host (``max_count``). A plan of a nearby scenario repaired this way is a start
+    for the search (``planner.warm``)."""
+    remaining = {
+        t.index: (UNLIMITED if t.model.max_count is None else t.model.max_count)
+        for t in problem.host_types
+    }
+    for b in kept:
+        remaining[b.type_index] -= 1
+    bins: list[HostBin] = []
+    part_of = {i: p for p, part in enumerate(problem.partitions) for i in part.vms}
+    todo_of: dict[int, list[int]] = {}
+    for i in todo:
+        todo_of.setdefault(part_of[i], []).append(i)
+    for p_index in range(len(problem.partitions)):
+        mine = [b for b in kept if b.partition == p_index]
+        if p_index not in todo_of:
+            bins.extend(mine)
+            continue
+        opened = []
+        for b in mine:
+            ht, vms = problem.host_types[b.type_index], [problem.vms[i] for i in b.vms]
+            opened.append(
+                _Open(
+                    b.type_index,
+                    ht.cpu_cap_m - sum(v.cpu_m for v in vms),
+                    ht.mem_cap_mib - sum(v.mem_mib for v in vms),
+                    ht.vm_cap - len(vms),
+                    list(b.vms),
+                    {v.group for v in vms if v.group},
+                )
+            )
+        classes = [
+            _Class(cpu, mem, group, frozenset(fits), tags, tuple(members))
+            for (cpu, mem, group, fits, tags), members in vm_classes(
+                problem, todo_of[p_index]
+            ).items()
+        ]
+        pref = _preferences(problem, todo_of[p_index], classes)[0]
+        # Licensed VMs first, each to a host that pays its licences already where one has room.
+        packed, lost = _pack(
+            problem,
+            p_index,
+            sorted(classes, key=_orders(problem)[-1]),
+            pref,
+            remaining,
+            opened,
+            host_priced_tags(problem),
+        )
+        if lost:
+            return None
+        bins.extend(right_size(problem, packed, remaining))
+    return tuple(bins)
+
+
 def _orders(problem: Problem) -> list[Callable[[_Class], tuple[Any, ...]]]:
     """Sort keys (ascending sort, so sizes are negated): the decreasing orders tried."""
     cpu_ref = max(t.cpu_cap_m for t in problem.host_types)
@@ -209,14 +274,40 @@ def _pack(
     classes: list[_Class],
     pref: list[int],
     remaining: dict[int, int],
+    opened: list[_Open] | None = None,
+    priced: frozenset[str] = frozenset(),
 ) -> tuple[list[HostBin], dict[int, str]]:
-    opened: list[_Open] = []  # every host bought, in opening order
+    """First fit of ``classes`` (in order) into ``opened`` hosts (none by default, else
+    filled in place), buying hosts of the first type in ``pref`` that fits and is left.
+    A VM with tags in ``priced`` (licences its host pays) goes first to a host that runs
+    such a VM already, where one has room."""
+    opened = [] if opened is None else opened  # every host bought, in opening order
     tree = RoomTree(64)  # their free room, for first fit without a scan of every host
+    tree.fill([(b.cpu, b.mem, b.count) for b in opened])
     lost: dict[int, str] = {}
     types = problem.host_types
     for c in classes:
         todo = list(c.members)
-        while todo:
+        paying = priced.intersection(c.tags)
+        while todo and paying:
+            # A host that pays these licences already (its VMs' tags), the first with room.
+            n = next(
+                (
+                    n
+                    for n, b in enumerate(opened)
+                    if _room(b, c, 1) > 0
+                    and paying <= {t for i in b.members for t in problem.vms[i].tags}
+                ),
+                -1,
+            )
+            if n < 0:
+                break
+            b = opened[n]
+            take = _room(b, c, len(todo))
+            _put(b, c, todo[:take])
+            del todo[:take]
+            tree.set(n, b.cpu, b.mem, b.count)
+        while todo and not paying:
             # The first host (in opening order) with room: rooms only shrink, so this visits
             # the same hosts, in the same order, as a scan of all of them would.
             n, _ = tree.leftmost(c.cpu, c.mem, functools.partial(_accepts, opened, c))

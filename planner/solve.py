@@ -29,10 +29,16 @@ from planner.deadline import Deadline
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
-from planner.heuristic import first_fit_decreasing
+from planner.heuristic import complete, first_fit_decreasing
 from planner.models import HostType, Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
-from planner.packing import HostBin, Packing, mobile_licence_cost, packing_objective
+from planner.packing import (
+    HostBin,
+    Packing,
+    host_priced_tags,
+    mobile_licence_cost,
+    packing_objective,
+)
 from planner.repack import Group, groups, repack
 from planner.spares import add_spares, with_spares
 from planner.statistics import Phase, SolveStatistics, TracePoint
@@ -216,11 +222,11 @@ def _search(problem: Problem, params: SolverParams, log: _Log, warm: Plan | None
         name = "first-fit decreasing"
     active_value = packing_objective(problem, packing)[0]
     start_from = warm_packing(warm, problem) if warm is not None else None
-    if start_from is not None and (
-        failed or packing_objective(problem, start_from)[0] < active_value
-    ):
-        packing, failed, active_value = start_from, {}, packing_objective(problem, start_from)[0]
-        name += " (warm start)"
+    if start_from is not None:
+        started = start_from if failed else _warm_start(problem, packing, start_from)
+        if started != packing:
+            packing, failed, active_value = started, {}, packing_objective(problem, started)[0]
+            name += " (warm start)"
     cheap = _active_bound(problem, bounds)
     log.phase(name, active_value, cheap, traced=not failed)
     engine, active_bound = "first-fit decreasing", cheap
@@ -503,43 +509,87 @@ def _cost_tie_break(problem: Problem, packing: Packing) -> tuple[Packing, str]:
     )
 
 
-def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
-    """``plan``'s placement as a packing of ``problem``, or None where it breaks a rule.
+def _warm_start(problem: Problem, packing: Packing, warm: Packing) -> Packing:
+    """Per partition the better of ``packing`` and ``warm`` (both place every VM): by host
+    count, or by cost with the N+k spares each needs (a plan of bigger hosts costs less
+    before its spares and may cost more after). Where the mix breaks a ``max_count``, the
+    better of the two whole packings."""
 
-    Every VM of ``problem`` must be on an active host of ``plan`` whose model is still in
-    the catalog; each host must hold its VMs under ``problem``'s capacities, run only VMs of
-    one partition, keep anti-affinity groups apart, and ``max_count`` must hold.
+    def score(bins: Sequence[HostBin]) -> tuple[float, float]:
+        if problem.policy.objective == "hosts":
+            return packing_objective(problem, bins)
+        return with_spares(problem, tuple(bins)), 0.0
+
+    def of(bins: Packing, p: int) -> list[HostBin]:
+        return [b for b in bins if b.partition == p and b.vms]
+
+    mixed: list[HostBin] = []
+    for p in range(len(problem.partitions)):
+        ours, theirs = of(packing, p), of(warm, p)
+        mixed.extend(theirs if score(theirs) < score(ours) else ours)
+    counts = Counter(b.type_index for b in mixed)
+    if all(
+        t.model.max_count is None or counts[t.index] <= t.model.max_count
+        for t in problem.host_types
+    ):
+        return tuple(mixed)
+    return warm if score(warm) < score(packing) else packing
+
+
+def warm_packing(plan: Plan, problem: Problem) -> Packing | None:
+    """``plan``'s placement carried over to ``problem`` (a nearby scenario: the app's previous
+    setting), repaired where it breaks a rule of ``problem``; None where no host carries over.
+
+    Each active host of ``plan`` whose model is still in the catalog keeps the VMs of its
+    main partition that still fit it, those whose licences the host pays first, then the
+    largest (capacity, the model each VM may run on, anti-affinity); hosts beyond a model's
+    ``max_count`` are given up, those holding the fewest VMs first. The VMs left over (and
+    those ``plan`` did not place) then go by first fit to the kept hosts' free room and to
+    new hosts (``heuristic.complete``), licensed VMs to hosts that pay their licences.
     """
     index = {v.name: i for i, v in enumerate(problem.vms)}
     part_of = {i: p for p, part in enumerate(problem.partitions) for i in part.vms}
     type_of = {t.model.model: t.index for t in problem.host_types}
-    bins: list[HostBin] = []
+    priced = host_priced_tags(problem)
+    kept: list[HostBin] = []
     for h in plan.active_hosts:
         t = type_of.get(h.model)
-        vms = [index.get(n) for n in h.vms]
-        if t is None or any(i is None for i in vms):
-            return None
-        members = sorted(i for i in vms if i is not None)
-        sized = [problem.vms[i] for i in members]
+        members = [i for i in (index.get(n) for n in h.vms) if i is not None]
+        if t is None or not members:
+            continue
         ht = problem.host_types[t]
-        groups = [v.group for v in sized if v.group]
-        if (
-            len({part_of[i] for i in members}) != 1
-            or sum(v.cpu_m for v in sized) > ht.cpu_cap_m
-            or sum(v.mem_mib for v in sized) > ht.mem_cap_mib
-            or len(sized) > ht.vm_cap
-            or any(t not in v.fits for v in sized)
-            or len(groups) != len(set(groups))
-        ):
-            return None
-        bins.append(HostBin(part_of[members[0]], t, tuple(members)))
-    counts = Counter(b.type_index for b in bins)
-    if sum(len(b.vms) for b in bins) != len(problem.vms) or any(
-        t.model.max_count is not None and counts[t.index] > t.model.max_count
-        for t in problem.host_types
-    ):
+        main = Counter(part_of[i] for i in members).most_common(1)[0][0]
+        mine = sorted(
+            (i for i in members if part_of[i] == main and t in problem.vms[i].fits),
+            key=lambda i: (
+                not priced.intersection(problem.vms[i].tags),  # licensed VMs stay first
+                -(problem.vms[i].cpu_m / ht.cpu_cap_m + problem.vms[i].mem_mib / ht.mem_cap_mib),
+                i,
+            ),
+        )
+        cpu, mem = ht.cpu_cap_m, ht.mem_cap_mib
+        groups_in: set[str] = set()
+        held: list[int] = []
+        for i in mine:
+            v = problem.vms[i]
+            if v.cpu_m > cpu or v.mem_mib > mem or len(held) >= ht.vm_cap or v.group in groups_in:
+                continue
+            cpu, mem = cpu - v.cpu_m, mem - v.mem_mib
+            held.append(i)
+            if v.group:
+                groups_in.add(v.group)
+        if held:
+            kept.append(HostBin(main, t, tuple(sorted(held))))
+    for ht in problem.host_types:
+        cap = ht.model.max_count
+        of_type = [b for b in kept if b.type_index == ht.index]
+        if cap is not None and len(of_type) > cap:
+            dropped = sorted(of_type, key=lambda b: (len(b.vms), b.vms))[: len(of_type) - cap]
+            kept = [b for b in kept if b not in dropped]
+    if not kept:
         return None
-    return tuple(bins)
+    placed = {i for b in kept for i in b.vms}
+    return complete(problem, kept, [i for i in range(len(problem.vms)) if i not in placed])
 
 
 def _place_capped(
