@@ -9,7 +9,8 @@ Per partition, the host-count bound is the best of:
 
 Using the largest capacity of any model makes the bounds valid for a mixed catalog. The N+k
 spares are fixed by the policy and added on top. The cost bound is the cheapest way to buy
-the capacity the volume needs plus the cheapest licence each tag needs at least once.
+the capacity the volume needs plus the cheapest licence each tag needs at least once, plus
+the energy the VMs' load draws at the least (``energy_floor``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from planner.packing import mobile_licence_cost, mobile_tags
 __all__ = [
     "Bounds",
     "Way",
+    "energy_floor",
     "l2_bound",
     "licence_floor",
     "lower_bounds",
@@ -158,7 +160,9 @@ def _partition_cost(problem: Problem, p_index: int, hosts: int, cap: Cap | None 
     licences of the VMs that may move onto it (``packing.mobile_licence_cost``), whatever it
     runs. ``cap`` limits what any one host may hold (the spare's model: see
     ``lower_bounds``). Costs are rounded down to cents and the solver's proven bound is
-    used, so the value is valid also when the model is stopped early.
+    used, so the value is valid also when the model is stopped early. The energy the VMs'
+    load draws above idle is added (``energy_floor``): with one model and no overcommit, the
+    same in every plan.
     """
     part = problem.partitions[p_index]
     if not part.vms:
@@ -200,7 +204,7 @@ def _cover(problem: Problem, p_index: int, hosts: int, cap: Cap | None) -> float
 
     holds(n, vms)
     model.add(sum(n) >= hosts)
-    offset = 0.0
+    offset = energy_floor(problem, vms, caps)
     terms = [
         (x, host_total(t, mobile_licence_cost(problem, p_index, t.index)))
         for x, t in zip(n, types, strict=True)
@@ -229,6 +233,31 @@ def _cover(problem: Problem, p_index: int, hosts: int, cap: Cap | None) -> float
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return 0.0
     return max(0.0, offset + solver.best_objective_bound / CENTS)
+
+
+def energy_floor(problem: Problem, vms: Sequence[SizedVM], caps: Sequence[Cap]) -> float:
+    """The least energy above idle that ``vms`` draw on any hosts that hold them, ``caps[t]``
+    the most a host of type t may hold: a VM adds its load at the cheapest rate of a model
+    it fits.
+
+    A host of type t draws ``energy_per_util_cost x min(1, load / cores)`` above idle
+    (``costs.host_total``): linear in its load up to full load, so at least
+    ``load / max(cores, most)`` of that, where ``most`` is the largest load a host of type
+    t can carry: the VMs' whole load, and no more than their highest load per milli-vCPU
+    times the host's vCPU capacity. Where no host can run above full load (no overcommit,
+    the usual case) the floor is exactly what every plan pays, whatever the packing.
+    """
+    total = sum(v.load_m for v in vms)
+    if not total:
+        return 0.0
+    ratio = max((v.load_m / v.cpu_m for v in vms if v.cpu_m > 0), default=0.0)
+    if any(v.cpu_m <= 0 < v.load_m for v in vms):
+        ratio = math.inf  # a load with no vCPU demand: only the whole load bounds a host's
+    rate: list[float] = []
+    for t, c in zip(problem.host_types, caps, strict=True):
+        most = float(total) if math.isinf(ratio) else min(float(total), ratio * c[0])
+        rate.append(t.energy_per_util_cost / max(1000.0 * t.model.cores, most))
+    return sum(v.load_m * min((rate[t] for t in v.fits), default=0.0) for v in vms)
 
 
 def _licence_floor(problem: Problem, part: Partition) -> float:

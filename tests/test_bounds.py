@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.assemble import build_plan
-from planner.bounds import l2_bound, lower_bounds
+from planner.bounds import energy_floor, l2_bound, lower_bounds
 from planner.costs import workload_cost
 from planner.models import VM, Licence, Problem, SolverParams
 from planner.packing import HostBin
@@ -77,15 +77,46 @@ def test_anti_affinity_group_bound() -> None:
 
 
 def test_cost_bound_counts_a_licence_on_every_host_tagged_vms_need() -> None:
-    """Three Windows VMs that each fill a host need three Windows licences, and the bound knows."""
+    """Three Windows VMs that each fill a host need three Windows licences, and the bound knows
+    (with the energy their 18 busy vCPUs draw above idle: 18/8 of a full host's)."""
     cat = catalog(host(cores=8, mem=16), licences=(WIN_STD,))
     p = build_problem(inventory(*vms(3, vcpus=6, mem=4, licences=("windows",))), cat, PURE)
     b = lower_bounds(p)
     licence = 16 * 73.5  # 8-core host, 16-core minimum
-    fixed = p.host_types[0].fixed_cost
-    assert b.cost == pytest.approx(3 * (fixed + licence), rel=1e-5)
+    t = p.host_types[0]
+    energy = 18 / 8 * t.energy_per_util_cost
+    assert b.cost == pytest.approx(3 * (t.fixed_cost + licence) + energy, rel=1e-5)
     _, plan = run(inventory(*vms(3, vcpus=6, mem=4, licences=("windows",))), cat, PURE)
     assert plan.cost.total >= b.cost
+
+
+def test_energy_floor_counts_load_beyond_full_load_at_the_full_rate() -> None:
+    """Four 8-vCPU VMs at 100 % CPU on one 8-core host overcommitted 4:1 draw the energy of
+    one fully loaded host, not four: the floor prices their 32 cores of load at the rate
+    of a host that can carry 32, and the plan meets it."""
+    policy = PURE.model_copy(update={"cpu_overcommit": 4.0, "objective": "cost"})
+    cat = catalog(host(cores=8, mem=64))
+    inv = inventory(*vms(4, vcpus=8, mem=8, cpu_util_pct=100.0))
+    p = build_problem(inv, cat, policy)
+    t = p.host_types[0]
+    assert energy_floor(p, p.vms, [(t.cpu_cap_m, t.mem_cap_mib, t.vm_cap)]) == pytest.approx(
+        t.energy_per_util_cost
+    )
+    _, plan = run(inv, cat, policy)
+    assert len(plan.hosts) == 1
+    assert plan.lower_bound_cost <= plan.cost.total * (1 + 1e-9)
+    assert plan.status == "optimal"
+
+
+def test_energy_floor_is_the_load_of_a_one_model_estate() -> None:
+    """Without overcommit every plan of one model pays the energy of the VMs' whole load:
+    the bound of 100 two-vCPU VMs on 8-core hosts includes 200/8 hosts' worth of it."""
+    cat = catalog(host(cores=8, mem=64))
+    policy = PURE.model_copy(update={"objective": "cost"})
+    p = build_problem(inventory(*vms(100, vcpus=2, mem=4)), cat, policy)
+    t = p.host_types[0]
+    b = lower_bounds(p)
+    assert b.cost == pytest.approx(25 * t.fixed_cost + 200 / 8 * t.energy_per_util_cost)
 
 
 def _set_partitions(items: list[int]) -> list[list[tuple[int, ...]]]:
@@ -148,6 +179,8 @@ BOUND_TAGS = ((), ("windows",), ("windows", "sql"), ("rhel",))
     st.sampled_from(("cluster", "pinned")),
     st.sampled_from((None, 2, 3)),
     st.booleans(),
+    st.sampled_from((1.0, 2.0)),
+    st.sampled_from((None, 30.0, 100.0)),
 )
 def test_cost_bounds_never_exceed_the_cheapest_complete_plan(
     specs: list[tuple[int, int, int]],
@@ -155,14 +188,17 @@ def test_cost_bounds_never_exceed_the_cheapest_complete_plan(
     mobility: str,
     cluster_hosts: int | None,
     engine: bool,
+    overcommit: float,
+    busy: float | None,
 ) -> None:
-    """The cheap cost bound (the integer cover of each partition, its spare structures, the
-    split into clusters) and the bound of a whole solve (``engine``: the exact engine on the
-    partition instead of the small-partition model, its bound combined with the spare
-    structures) stay at or below the cheapest complete plan, found by brute force, with N+k
-    spares, licence mobility and small clusters."""
+    """The cheap cost bound (the integer cover of each partition with the energy floor, its
+    spare structures, the split into clusters) and the bound of a whole solve (``engine``:
+    the exact engine on the partition instead of the small-partition model, its bound
+    combined with the spare structures) stay at or below the cheapest complete plan, found
+    by brute force, with N+k spares, licence mobility, small clusters, and overcommitted
+    hosts whose observed load may exceed their cores (energy capped at full load)."""
     items = [
-        VM(name=f"v{i}", vcpus=c, memory_gib=m, licences=BOUND_TAGS[tag])
+        VM(name=f"v{i}", vcpus=c, memory_gib=m, licences=BOUND_TAGS[tag], cpu_util_pct=busy)
         for i, (c, m, tag) in enumerate(specs)
     ]
     policy = PURE.model_copy(
@@ -171,6 +207,7 @@ def test_cost_bounds_never_exceed_the_cheapest_complete_plan(
             "ha_host_failures": k,
             "vm_mobility": mobility,
             "max_cluster_hosts": cluster_hosts,
+            "cpu_overcommit": overcommit,
         }
     )
     cat = catalog(
