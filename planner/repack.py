@@ -10,13 +10,21 @@ search at thousands of VMs (it proves the host count of 10,000 VMs in seconds). 
 large group's VMs are packed again with ``objective = hosts`` on the model the group
 mostly uses, and the result is kept, group by group, where the partition is then cheaper
 with its spares.
+
+A licensed group's hosts also carry VMs that need none of its licences, filling the room
+its own VMs leave: packed again with them, the group keeps as many licensed hosts as it
+had. So where the partition's plain hosts form a group too, those VMs join the plain group
+(the licence island is formed again from the VMs that need it), and the partition's groups
+are kept together where the partition is then cheaper: a SQL Server host pays per core on
+every core, many times what a plain host costs, so the island shrinks to the fewest hosts
+its own VMs need, at the price of at most about one more plain host.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner.heuristic import first_fit_decreasing
 from planner.models import Problem
@@ -39,6 +47,9 @@ class Group:
     paid: frozenset[str]  # the host-priced tags its hosts carry (empty: plain hosts)
     model: int  # the host type most of them use, which every VM of the group fits
     vms: tuple[int, ...]
+    # Its VMs are not those of its hosts: the partition's groups were formed again (VMs
+    # that need no licence of a licensed group moved to the plain one) and are kept together.
+    reformed: bool = False
 
 
 def _paid(problem: Problem, b: HostBin, priced: frozenset[str]) -> frozenset[str]:
@@ -59,14 +70,49 @@ def groups(problem: Problem, packing: Packing, parts: Sequence[int]) -> list[Gro
         for b in packing:
             if b.partition == p and b.vms:
                 by_paid.setdefault(_paid(problem, b, priced), []).append(b)
+        mine: list[Group] = []
         for paid, bins in sorted(by_paid.items(), key=lambda kv: sorted(kv[0])):
             if len(bins) < MIN_GROUP_HOSTS:
                 continue
             model = Counter(b.type_index for b in bins).most_common(1)[0][0]
             vms = tuple(sorted(i for b in bins for i in b.vms))
             if all(model in problem.vms[i].fits for i in vms):
-                found.append(Group(p, paid, model, vms))
+                mine.append(Group(p, paid, model, vms))
+        found += _islands(problem, mine, priced)
     return found
+
+
+def _islands(problem: Problem, mine: list[Group], priced: frozenset[str]) -> list[Group]:
+    """One partition's ``mine`` groups, with the VMs of its licensed groups that need no
+    host-priced licence (and fit the plain group's model) moved to its plain group; as they
+    were where nothing moves or the partition has no plain group among them."""
+    plain = next((g for g in mine if not g.paid), None)
+    if plain is None:
+        return mine
+    moved: dict[int, tuple[int, ...]] = {}
+    for n, g in enumerate(mine):
+        if g.paid:
+            free = tuple(
+                i
+                for i in g.vms
+                if plain.model in problem.vms[i].fits
+                and not priced.intersection(problem.vms[i].tags)
+            )
+            if free and len(free) < len(g.vms):
+                moved[n] = free
+    if not moved:
+        return mine
+    extra = [i for free in moved.values() for i in free]
+    out: list[Group] = []
+    for n, g in enumerate(mine):
+        gone = set(moved.get(n, ()))
+        vms = (
+            tuple(sorted((*g.vms, *extra)))
+            if g is plain
+            else tuple(i for i in g.vms if i not in gone)
+        )
+        out.append(replace(g, vms=vms, reformed=True))
+    return out
 
 
 def repack(
@@ -74,7 +120,8 @@ def repack(
 ) -> Packing:
     """``packing`` with each ``chosen`` group's VMs packed again by host count on its model
     (``improve``: the exact engine, from first fit; one sub-problem with a partition per
-    group), group by group where the partition is then cheaper with its spares."""
+    group), group by group where the partition is then cheaper with its spares; the groups
+    of a partition formed again (``Group.reformed``) are kept or dropped together."""
     if not chosen:
         return packing
     vms = list(problem.vms)
@@ -98,15 +145,23 @@ def repack(
         return packing
     repacked = improve(sub, start)
     result = list(packing)
+    # Group by group; the groups of a partition formed again, all at once.
+    steps: list[list[int]] = []
     for n, g in enumerate(chosen):
-        mine = [b for b in result if b.partition == g.partition]
-        members = set(g.vms)
+        if g.reformed and steps and chosen[steps[-1][0]].partition == g.partition:
+            steps[-1].append(n)
+        else:
+            steps.append([n])
+    for step in steps:
+        p = chosen[step[0]].partition
+        mine = [b for b in result if b.partition == p]
+        members = {i for n in step for i in chosen[n].vms}
         candidate = [b for b in mine if not members.intersection(b.vms)]
         candidate += [
-            HostBin(g.partition, b.type_index, b.vms)
-            for b in repacked
-            if b.partition == n and b.vms
+            HostBin(p, b.type_index, b.vms) for b in repacked if b.partition in step and b.vms
         ]
+        if sorted(i for b in candidate for i in b.vms) != sorted(i for b in mine for i in b.vms):
+            continue  # a partition's groups formed again were not all chosen: none is kept
         if with_spares(problem, tuple(candidate)) < with_spares(problem, tuple(mine)):
-            result = [b for b in result if b.partition != g.partition] + candidate
+            result = [b for b in result if b.partition != p] + candidate
     return tuple(sorted(result, key=lambda b: b.partition))

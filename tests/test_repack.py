@@ -49,3 +49,25 @@ def test_small_groups_are_left_to_the_cost_search() -> None:
     problem = _problem(plain=MIN_GROUP_HOSTS - 1, sql=MIN_GROUP_HOSTS)
     chosen = groups(problem, _one_per_host(problem), [0])
     assert [g.paid for g in chosen] == [frozenset({"sql"})]
+
+
+def test_a_licence_island_is_formed_again_from_the_vms_that_need_it() -> None:
+    """30 SQL hosts each run one SQL VM beside two plain ones, 20 hosts run plain VMs only:
+    the plain VMs leave the SQL hosts for the plain group, so the 30 SQL VMs need 10
+    licensed hosts instead of 30, with as many hosts in all, and the plan costs less."""
+    problem = _problem(plain=120, sql=30)
+    sql = [i for i, v in enumerate(problem.vms) if v.tags]
+    plain = [i for i, v in enumerate(problem.vms) if not v.tags]
+    packing = tuple(HostBin(0, 0, (s, plain[2 * n], plain[2 * n + 1])) for n, s in enumerate(sql))
+    packing += tuple(HostBin(0, 0, tuple(plain[60 + 3 * n : 63 + 3 * n])) for n in range(20))
+    check_packing(problem, packing)
+    chosen = groups(problem, packing, [0])
+    assert [(g.paid, len(g.vms), g.reformed) for g in chosen] == [
+        (frozenset(), 120, True),
+        (frozenset({"sql"}), 30, True),
+    ]
+    repacked = repack(problem, packing, chosen, _engine)
+    check_packing(problem, repacked)
+    licensed = [b for b in repacked if any(problem.vms[i].tags for i in b.vms)]
+    assert (len(licensed), len(repacked)) == (10, 50)
+    assert with_spares(problem, repacked) < with_spares(problem, packing)
