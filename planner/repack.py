@@ -162,6 +162,79 @@ def repack(
         ]
         if sorted(i for b in candidate for i in b.vms) != sorted(i for b in mine for i in b.vms):
             continue  # a partition's groups formed again were not all chosen: none is kept
+        if chosen[step[0]].reformed:
+            candidate = _fill_islands(problem, candidate)
         if with_spares(problem, tuple(candidate)) < with_spares(problem, tuple(mine)):
             result = [b for b in result if b.partition != p] + candidate
     return tuple(sorted(result, key=lambda b: b.partition))
+
+
+FILL_TRIES = 3  # plain hosts that fail to empty before the filling of islands stops
+
+
+def _fill_islands(problem: Problem, bins: Sequence[HostBin]) -> list[HostBin]:
+    """``bins`` (one partition) with its emptiest plain hosts emptied into the room the
+    licensed hosts leave, host by host while every VM of one finds room (best fit: the
+    licensed host with the least memory left that holds it, its model, and no VM of its
+    anti-affinity group). A plain VM adds nothing to a licensed host's licences (it needs no
+    host-priced one), so each host emptied is one host's cost saved."""
+    priced = host_priced_tags(problem)
+    vms = problem.vms
+    types = problem.host_types
+    islands = [b for b in bins if _paid(problem, b, priced)]
+    plain = sorted(
+        (b for b in bins if b.vms and not _paid(problem, b, priced)),
+        key=lambda b: (sum(vms[i].mem_mib for i in b.vms), b.vms),
+    )
+    if not islands or not plain:
+        return list(bins)
+    room = [
+        [
+            types[b.type_index].cpu_cap_m - sum(vms[i].cpu_m for i in b.vms),
+            types[b.type_index].mem_cap_mib - sum(vms[i].mem_mib for i in b.vms),
+            types[b.type_index].vm_cap - len(b.vms),
+        ]
+        for b in islands
+    ]
+    held = [list(b.vms) for b in islands]
+    groups = [{vms[i].group for i in b.vms if vms[i].group} for b in islands]
+    emptied: set[HostBin] = set()
+    failures = 0
+    for b in plain:
+        trial_room = [r[:] for r in room]
+        trial_held = [h[:] for h in held]
+        trial_groups = [set(g) for g in groups]
+        for i in sorted(b.vms, key=lambda i: (-vms[i].mem_mib, -vms[i].cpu_m, i)):
+            v = vms[i]
+            fit = [
+                n
+                for n, r in enumerate(trial_room)
+                if islands[n].type_index in v.fits
+                and r[0] >= v.cpu_m
+                and r[1] >= v.mem_mib
+                and r[2] >= 1
+                and not (v.group and v.group in trial_groups[n])
+            ]
+            if not fit:
+                break
+            n = min(fit, key=lambda n: (trial_room[n][1], n))
+            trial_room[n][0] -= v.cpu_m
+            trial_room[n][1] -= v.mem_mib
+            trial_room[n][2] -= 1
+            trial_held[n].append(i)
+            if v.group:
+                trial_groups[n].add(v.group)
+        else:
+            room, held, groups = trial_room, trial_held, trial_groups
+            emptied.add(b)
+            continue
+        failures += 1
+        if failures >= FILL_TRIES:
+            break
+    if not emptied:
+        return list(bins)
+    filled = {
+        id(b): HostBin(b.partition, b.type_index, tuple(sorted(h)))
+        for b, h in zip(islands, held, strict=True)
+    }
+    return [filled.get(id(b), b) for b in bins if b not in emptied]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from planner.exact import improve
 from planner.models import VM, Licence, Problem
 from planner.packing import HostBin, Packing
-from planner.repack import MIN_GROUP_HOSTS, groups, repack
+from planner.repack import MIN_GROUP_HOSTS, _fill_islands, groups, repack
 from planner.sizing import build_problem
 from planner.spares import with_spares
 from tests.conftest import PURE, catalog, check_packing, host, inventory
@@ -71,3 +71,35 @@ def test_a_licence_island_is_formed_again_from_the_vms_that_need_it() -> None:
     licensed = [b for b in repacked if any(problem.vms[i].tags for i in b.vms)]
     assert (len(licensed), len(repacked)) == (10, 50)
     assert with_spares(problem, repacked) < with_spares(problem, packing)
+
+
+def test_the_room_an_island_leaves_takes_the_emptiest_plain_host() -> None:
+    """28 SQL VMs need 10 licensed hosts, the last with room for two more VMs; 119 plain VMs
+    need 40 hosts, one of them holding two: those two move into the island's room, so the
+    partition keeps 49 hosts, as many as its 147 VMs need, 10 of them licensed."""
+    problem = _problem(plain=119, sql=28)
+    sql = [i for i, v in enumerate(problem.vms) if v.tags]
+    plain = [i for i, v in enumerate(problem.vms) if not v.tags]
+    packing = tuple(HostBin(0, 0, (s, plain[2 * n], plain[2 * n + 1])) for n, s in enumerate(sql))
+    packing += tuple(HostBin(0, 0, tuple(plain[56 + 3 * n : 59 + 3 * n])) for n in range(21))
+    check_packing(problem, packing)
+    repacked = repack(problem, packing, groups(problem, packing, [0]), _engine)
+    check_packing(problem, repacked)
+    licensed = [b for b in repacked if any(problem.vms[i].tags for i in b.vms)]
+    assert (len(licensed), len(repacked)) == (10, 49)
+    assert all(len(b.vms) == 3 for b in repacked)
+
+
+def test_an_island_takes_no_vm_of_an_anti_affinity_group_it_holds() -> None:
+    """A SQL host with room for two more VMs takes the lone plain VM of another host, except
+    where that VM shares an anti-affinity group with the SQL VM: then both hosts stay."""
+    for group, hosts in (("", 1), ("pair", 2)):
+        items = [
+            VM(name="s", vcpus=5, memory_gib=8, licences=("sql",), group=group),
+            VM(name="p", vcpus=5, memory_gib=8, group=group),
+        ]
+        cat = catalog(host("m16", cores=16, mem=64, price=9000.0), licences=(SQL,))
+        problem = build_problem(inventory(*items), cat, COST)
+        filled = _fill_islands(problem, [HostBin(0, 0, (0,)), HostBin(0, 0, (1,))])
+        check_packing(problem, tuple(filled))
+        assert len(filled) == hosts
