@@ -419,7 +419,11 @@ def _reserve_spares(problem: Problem, packing: Packing, seed: int) -> tuple[Pack
     tries = sorted(
         (t for t in capped if t.index in spare_able), key=lambda t: (host_total(t), t.index)
     )[:RESERVE_TRIES]
-    best: tuple[tuple[float, ...], Packing, HostType, int] | None = None
+    best: tuple[tuple[float, ...], Packing, HostType | None, int] | None = None
+    # First fit itself, where it keeps the spares: the search may have traded them away.
+    first, lost = first_fit_decreasing(problem)
+    if not lost and spares_complete(problem, first):
+        best = (_value_with_spares(problem, first), first, None, 0)
     for t in tries:
         cap = t.model.max_count or 0
         for kept in sorted({k, k * len(parts)}):
@@ -440,10 +444,15 @@ def _reserve_spares(problem: Problem, packing: Packing, seed: int) -> tuple[Pack
                 best = (key, candidate, t, kept)
     if best is None:
         return packing, None
-    _, chosen, t, kept = best
-    cap = t.model.max_count or 0
+    _, chosen, reserved, kept = best
+    if reserved is None:
+        return chosen, (
+            f"N+{k}: the search's plan left no model to take over its busiest host; first "
+            "fit's plan, which keeps the spares, stands"
+        )
+    cap = reserved.model.max_count or 0
     return chosen, (
-        f"N+{k}: at most {cap - kept} active hosts of {t.model.model} (max_count {cap}), "
+        f"N+{k}: at most {cap - kept} active hosts of {reserved.model.model} (max_count {cap}), "
         f"leaving {kept} for the spares: with all {cap} active, no model left could take over "
         "the busiest host"
     )

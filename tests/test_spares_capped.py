@@ -109,3 +109,36 @@ def test_partial_only_where_no_plan_meets_n_plus_1(
     exists = _complete_plan_exists(problem, 1)
     complete = plan.status in ("optimal", "feasible")
     assert complete == exists, (plan.status, plan.notes, [(h.model, h.vms) for h in plan.hosts])
+
+
+def test_the_search_never_trades_away_the_spares_first_fit_keeps() -> None:
+    """Two capped hosts hold the four VMs and a 16-core host takes over either one as first
+    fit packs them; the cost search pairs them so that no model could take over its busiest
+    host. The plan is then first fit's, not one with a capped host given up for the spare
+    (which costs more than first fit's, found by the Hypothesis property test)."""
+    items = [
+        VM(name="a", vcpus=5, memory_gib=4.0),
+        VM(name="b", vcpus=5, memory_gib=24.0),
+        VM(name="c", vcpus=6, memory_gib=0.5),
+        VM(name="d", vcpus=9, memory_gib=0.5),
+    ]
+    cat = catalog(
+        host("m0", cores=8, mem=64, price=800.0, max_count=2, threads_per_core=2),
+        host("m1", cores=16, mem=32, price=4000.0, threads_per_core=2),
+    )
+    policy = N_PLUS_1.model_copy(
+        update={
+            "objective": "cost",
+            "cpu_overcommit": 4.0,
+            "memory_overcommit": 1.5,
+            "max_utilization": 0.7,
+            "growth": 0.2,
+        }
+    )
+    _, plan = run(inventory(*items), cat, policy, SolverParams(time_limit_s=2.0))
+    assert plan.status == "feasible"
+    assert [(h.model, h.role) for h in plan.hosts] == [
+        ("m0", "active"),
+        ("m0", "active"),
+        ("m1", "spare"),
+    ]
