@@ -76,7 +76,7 @@ from planner.exact.classes import (
     set_cheap_bounds,
 )
 from planner.exact.enumerate import enumerate_phase
-from planner.exact.exact_fill import exact_fill
+from planner.exact.exact_fill import exact_fill, fill_instance
 from planner.exact.kernels import compile_kernels
 from planner.exact.local_search import balanced_fill, empty_hosts
 from planner.exact.master import Master, column_generation
@@ -103,6 +103,7 @@ CG_SHARE = 0.5  # column generation's second slot ends at this share of the budg
 LS_FIRST_SHARE = 0.03  # share of the budget of the local search before column generation
 LS_SHARE = 0.05  # share of the budget of the local search after column generation
 ENUM_SHARE = 0.6  # the enumeration may run until this share of the budget
+FILL_ENUM_SHARE = 0.85  # ... and where the exact fill applies but found no plan, this share
 DIVE_UNTIL = 0.85  # dives may run until this share of the budget (host count)
 DIVE_UNTIL_COST = 0.7  # the cost objective's dive may run until this share
 COST_DIVES_UNTIL = 0.45  # the cost objective's randomised dives start until this share
@@ -194,6 +195,10 @@ def improve(
         done("exact fill")
     if proven(state):
         return _result(state, recorder, progress, False, 0)
+    # Where the exact fill applies but found no plan (its listing ran out: the waste budget
+    # of the other dimensions lets tens of thousands of hosts through), the LP's duals keep
+    # far fewer: the enumeration takes over as soon as column generation has converged.
+    fill_open = [p for p in _open(state) if fill_instance(state, p) is not None]
     by_class = class_of(state)
     for b in incumbent:  # the incumbent's hosts are the first columns
         if b.vms:
@@ -213,6 +218,14 @@ def improve(
     # columns for the second.
     converged, iterations = column_generation(state, CG_FIRST_SHARE * budget)
     done("column generation")
+    fill_open = [p for p in fill_open if p in _open(state)]
+    if fill_open:
+        if not converged:
+            converged, more = column_generation(state, CG_SHARE * budget)
+            iterations += more
+            done("column generation")
+        enumerate_phase(state, FILL_ENUM_SHARE * budget, fill_open)
+        done("enumeration")
     if not proven(state):
         value_correction(state, _open(state), state.work + SEQUENTIAL_SHARE * budget)
         done("sequential value correction")
@@ -225,7 +238,9 @@ def improve(
         done("local search")
 
     if not proven(state):  # tight bounds: the hosts of a plan at the bound, enumerated
-        enumerate_phase(state, ENUM_SHARE * budget)
+        enumerate_phase(
+            state, ENUM_SHARE * budget, [p for p in state.by_partition if p not in fill_open]
+        )
         done("enumeration")
     # Dives, the first by the LP's largest values; for the host count then randomised ones
     # until one reaches the bound or the dives' work is spent (for the cost the restricted

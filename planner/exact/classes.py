@@ -70,6 +70,7 @@ __all__ = [
     "set_cheap_bounds",
     "to_packing",
     "types_of",
+    "waste_budgets",
 ]
 
 UNITS_PER_S = 1_000_000  # work units the engine does per second on the reference machine
@@ -394,6 +395,20 @@ def types_of(state: State, p_index: int) -> list[int]:
         t: {ci for ci in state.by_partition[p_index] if t in state.classes[ci].fits} for t in types
     }
     return undominated(state.problem, types, runs, state.by_hosts)
+
+
+def waste_budgets(state: State, p_index: int, t: int, hosts: int) -> tuple[int, int, int]:
+    """What a plan of ``hosts`` hosts of type t leaves unused of each dimension in all
+    (milli-vCPU, MiB, VM slots): W_d = hosts * C_d - S_d, S_d the partition's demand. Every
+    VM is placed, so no host of such a plan leaves more than W_d of dimension d unused (a
+    negative W_d: no such plan exists)."""
+    ht = state.problem.host_types[t]
+    cls = state.classes
+    members = state.by_partition[p_index]
+    cpu = sum(cls[ci].cpu * cls[ci].count for ci in members)
+    mem = sum(cls[ci].mem * cls[ci].count for ci in members)
+    vms = sum(cls[ci].count for ci in members)
+    return (hosts * ht.cpu_cap_m - cpu, hosts * ht.mem_cap_mib - mem, hosts * ht.vm_cap - vms)
 
 
 def max_hosts(state: State, p_index: int, t: int) -> int:

@@ -21,6 +21,7 @@ The phase runs for partitions with a single model worth buying. It drives the LP
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -33,6 +34,7 @@ from planner.exact.classes import (
     make_pattern,
     to_packing,
     types_of,
+    waste_budgets,
 )
 from planner.exact.kernels import (
     CALL_WORK,
@@ -53,6 +55,7 @@ DIVE_SHARE = 0.6  # of the work left, for the LP dive before algorithm X
 DIVE_BACKTRACKS = 8  # dead ends before the LP dive restarts
 ENUM_MAX_GAP = 1.0  # widest reduced-cost budget worth enumerating (in hosts)
 MAX_PATTERNS = 200_000  # patterns one enumeration may list before it gives up on completeness
+WASTE_ENTRY_WORK = 0.05  # work units per pattern entry of the waste-budget filter (NumPy)
 
 
 def _max_value(state: State, p_index: int, t: int, duals: list[float], until: float) -> float:
@@ -77,13 +80,13 @@ def _max_value(state: State, p_index: int, t: int, duals: list[float], until: fl
     return min(value, bound)
 
 
-def enumerate_phase(state: State, until: float) -> None:
-    """For each open single-model partition (host count): find a plan of one host fewer
-    among the enumerated patterns, or prove there is none; repeat while it succeeds, until
-    the work clock reaches ``until``."""
+def enumerate_phase(state: State, until: float, parts: Iterable[int] | None = None) -> None:
+    """For each open single-model partition (host count) of ``parts`` (default: all): find
+    a plan of one host fewer among the enumerated patterns, or prove there is none; repeat
+    while it succeeds, until the work clock reaches ``until``."""
     if not (state.by_hosts and state.separable) or state.lp is None:
         return
-    for p_index in sorted(state.by_partition):
+    for p_index in sorted(state.by_partition if parts is None else parts):
         types = types_of(state, p_index)
         if len(types) != 1:
             continue
@@ -134,18 +137,23 @@ def _try_fewer(state: State, p_index: int, t: int, until: float) -> str:
         max(1, int(state.left(until) / NODE_WORK / 2)),
     )
     state.spend(CALL_WORK + NODE_WORK * visited + 2 * n_out)
-    if n_out == 0:
+    ptr = out_ptr[: n_out + 1]
+    pcls, pk = out_cls[: ptr[-1]], out_k[: ptr[-1]]
+    # Every VM placed, no host of a plan of ``hosts`` hosts leaves more than the waste budget
+    # W_d of a dimension unused: the others go (where W_d is small, most of them).
+    budgets = np.array(waste_budgets(state, p_index, t, hosts), dtype=np.int64)
+    kept = _within_budgets(ptr, pcls, pk, dem[order], cap, budgets)
+    state.spend(WASTE_ENTRY_WORK * len(pcls))
+    if not len(kept):
         if complete:
             _raise_bound(state, p_index, hosts + 1)
             return "proven"
         return "open"
-    ptr = out_ptr[: n_out + 1]
-    pcls, pk = out_cls[: ptr[-1]], out_k[: ptr[-1]]
     pi_o = pi[order]
     value = np.add.reduceat(pi_o[pcls] * pk, ptr[:-1])
     rc = np.maximum(0.0, 1.0 - value)
-    # Patterns by reduced cost, lowest first (CSR rebuilt in that order).
-    perm = np.argsort(rc, kind="stable")
+    # Patterns kept by reduced cost, lowest first (CSR rebuilt in that order).
+    perm = kept[np.argsort(rc[kept], kind="stable")]
     lengths = np.diff(ptr)[perm]
     new_ptr = np.concatenate(([0], np.cumsum(lengths)))
     take = np.repeat(ptr[:-1][perm] - new_ptr[:-1], lengths) + np.arange(new_ptr[-1])
@@ -175,6 +183,22 @@ def _try_fewer(state: State, p_index: int, t: int, until: float) -> str:
     before = state.value[p_index]
     accept(state, to_packing(state, chosen, [p_index]))
     return "found" if state.value[p_index] < before else "open"
+
+
+def _within_budgets(
+    ptr: np.ndarray,
+    pcls: np.ndarray,
+    pk: np.ndarray,
+    dem: np.ndarray,
+    cap: np.ndarray,
+    budgets: np.ndarray,
+) -> np.ndarray:
+    """The patterns (CSR over ``dem``'s rows) that leave at most ``budgets[d]`` of each
+    dimension d of a host of capacity ``cap`` unused, by index."""
+    if not len(pcls):
+        return np.zeros(0, dtype=np.int64)
+    load = np.add.reduceat(dem[pcls] * pk[:, None], ptr[:-1], axis=0)
+    return np.flatnonzero(np.all(cap - load <= budgets, axis=1))
 
 
 def _lp_dive(

@@ -47,6 +47,7 @@ from planner.exact.classes import (
     make_pattern,
     to_packing,
     types_of,
+    waste_budgets,
 )
 from planner.tolerances import INTEGRAL_TOL
 
@@ -111,16 +112,13 @@ def fill_instance(state: State, p_index: int) -> tuple[int, FillInstance] | None
         return None
     cap = (ht.cpu_cap_m, ht.mem_cap_mib, ht.vm_cap)
     demand = [(cls[ci].cpu, cls[ci].mem, 1) for ci in members]
-    totals = [
-        sum(dem[d] * cls[ci].count for dem, ci in zip(demand, members, strict=True))
-        for d in range(3)
-    ]
+    totals = [-w for w in waste_budgets(state, p_index, t, 0)]  # the demand S_d
     hosts = max(-(-total // c) for total, c in zip(totals, cap, strict=True))
     if state.by_hosts:  # the engine's bound (L2, anti-affinity) may be higher
         hosts = max(hosts, int(state.rounded(state.bound.get(p_index, 0.0))))
     if hosts <= 1:
         return None
-    waste = [hosts * c - total for c, total in zip(cap, totals, strict=True)]
+    waste = waste_budgets(state, p_index, t, hosts)
     # The tightest dimension: the least waste for its capacity. The phase applies where it
     # is zero (every host of a plan at the bound is full in it); the other dimensions may
     # waste their budget. (Measured: where the tightest waste is positive but below the
