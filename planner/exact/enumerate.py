@@ -80,10 +80,16 @@ def _max_value(state: State, p_index: int, t: int, duals: list[float], until: fl
     return min(value, bound)
 
 
-def enumerate_phase(state: State, until: float, parts: Iterable[int] | None = None) -> None:
+def enumerate_phase(
+    state: State,
+    until: float,
+    parts: Iterable[int] | None = None,
+    dive_share: float = DIVE_SHARE,
+) -> None:
     """For each open single-model partition (host count) of ``parts`` (default: all): find
     a plan of one host fewer among the enumerated patterns, or prove there is none; repeat
-    while it succeeds, until the work clock reaches ``until``."""
+    while it succeeds, until the work clock reaches ``until``. The LP dive may take
+    ``dive_share`` of the work left after the listing, algorithm X the rest."""
     if not (state.by_hosts and state.separable) or state.lp is None:
         return
     for p_index in sorted(state.by_partition if parts is None else parts):
@@ -92,12 +98,12 @@ def enumerate_phase(state: State, until: float, parts: Iterable[int] | None = No
             continue
         t = types[0]
         while not state.done(p_index) and state.left(until) > 50_000:
-            outcome = _try_fewer(state, p_index, t, until)
+            outcome = _try_fewer(state, p_index, t, until, dive_share)
             if outcome != "found":
                 break
 
 
-def _try_fewer(state: State, p_index: int, t: int, until: float) -> str:
+def _try_fewer(state: State, p_index: int, t: int, until: float, dive_share: float) -> str:
     """One round: "found" (a plan of value - 1 hosts), "proven" (none exists), or "open"."""
     assert state.lp is not None
     solved = state.lp.solve()
@@ -162,7 +168,7 @@ def _try_fewer(state: State, p_index: int, t: int, until: float) -> str:
     exact_rows = pi_o > gap + REDUCED_COST_TOL  # VMs that can never be covered twice
     start = state.work
     used = _lp_dive(
-        state, s_ptr, s_cls, s_k, need, exact_rows, hosts, start + DIVE_SHARE * (until - start)
+        state, s_ptr, s_cls, s_k, need, exact_rows, hosts, start + dive_share * (until - start)
     )
     status = 1 if used is not None else -1
     if used is None:  # algorithm X: finds one, or proves none exists when complete
