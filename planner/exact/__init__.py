@@ -18,8 +18,11 @@ cheap lower bound known for bin packing. ``improve`` runs, within one time budge
    a knapsack, with VM values learnt over passes, then repacked; its hosts are good columns
    for the second slot.
 3. *Enumeration* (``enumerate``): where the bound is tight, every host that can be part of
-   a plan at the bound is listed (reduced-cost fixing), then an LP dive and algorithm X look
-   for such a plan; a complete search that finds none raises the bound by one host.
+   a plan at the bound is listed (reduced-cost fixing, and within the waste budgets of such
+   a plan), then an LP dive and algorithm X look for such a plan; a complete search that
+   finds none raises the bound by one host. Where the exact fill applies but found no plan,
+   the enumeration runs as soon as column generation has converged (class 10 of the 2-D
+   set at n = 201: its duals keep a tenth of the hosts the fill would list).
 4. *Integer phases* (``search``): diving with column generation on the residual (for the
    host count repeated with random choices until the work share is spent, and after each
    step what is left is packed by ``sequential``: an anytime dive), the CP-SAT
@@ -204,7 +207,8 @@ def improve(
     # Where the exact fill applies but found no plan (its listing ran out: the waste budget
     # of the other dimensions lets tens of thousands of hosts through), the LP's duals keep
     # far fewer: the enumeration takes over as soon as column generation has converged.
-    fill_open = [p for p in _open(state) if fill_instance(state, p) is not None]
+    # (The enumeration is for the host count.)
+    fill_open = [p for p in _open(state) if state.by_hosts and fill_instance(state, p) is not None]
     by_class = class_of(state)
     for b in incumbent:  # the incumbent's hosts are the first columns
         if b.vms:
