@@ -12,8 +12,8 @@ most G (and a VM whose pi exceeds G is never covered twice). When the bound is t
 small) few patterns qualify: all are listed (``kernels.enumerate_patterns``), those that leave
 more of some dimension d unused than the whole plan does (W_d = T C_d - S_d,
 ``classes.waste_budgets``) are dropped, then an LP dive and Knuth's algorithm X with counts
-(``kernels.exact_cover``) look for T of them covering every VM exactly. A complete search that finds none proves T hosts are not enough: the
-bound rises to T + 1.
+(``kernels.exact_cover``) look for T of them covering every VM exactly. A complete search
+that finds none proves T hosts are not enough: the bound rises to T + 1.
 
 The phase runs for partitions with a single model worth buying. It drives the LP master
 (``state.lp``) and the pricing; the compiled searches it calls are in ``kernels``.
