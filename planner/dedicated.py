@@ -70,6 +70,8 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
     chosen: dict[tuple[int, float, tuple[str, ...], int], tuple[CostBreakdown, HostModel] | None]
     chosen = {}
     memo: _Fixed = {}
+    costed: dict[tuple[tuple[int, float, tuple[str, ...], int], float | None], CostBreakdown]
+    costed = {}
     for v in problem.vms if vms is None else vms:
         key = (v.vcpus, v.memory_gib, v.tags, v.load_m)
         if key not in chosen:
@@ -90,14 +92,19 @@ def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -
             no_fit.append(v.name)
             continue
         server, model = pick
-        # The workload's own costs (local disks, administration) do not depend on the model.
-        work = workload_cost([problem.inventory.vms[v.index]], problem.policy, "local")
-        cost = server.model_copy(
-            update={
-                "storage": server.storage + work.storage,
-                "operations": server.operations + work.operations,
-            }
-        )
+        vm = problem.inventory.vms[v.index]
+        # The workload's own costs (local disks, administration) do not depend on the model;
+        # workloads of one server and one storage size cost the same: priced once.
+        own = (key, vm.storage_gib)
+        cost = costed.get(own)
+        if cost is None:
+            work = workload_cost([vm], problem.policy, "local")
+            cost = costed[own] = server.model_copy(
+                update={
+                    "storage": server.storage + work.storage,
+                    "operations": server.operations + work.operations,
+                }
+            )
         servers.append(DedicatedServer(vm=v.name, model=model.model, cost=cost))
         cores += model.cores
         memory += model.memory_gib

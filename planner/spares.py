@@ -10,13 +10,16 @@ cluster runs. Spares are part of the plan's hosts and cost, so the plan is built
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 
 from planner.bounds import spare_candidates
 from planner.clusters import plan_clusters
 from planner.costs import host_cost, hypervisor_licences, tag_licences
 from planner.heuristic import UNLIMITED
+from planner.memo import IdentityCache
 from planner.models import HostPlan, Problem
 from planner.packing import HostBin, Packing, mobile_counts, packing_objective
 
@@ -60,14 +63,15 @@ def spare_hosts(
     for p_index in sorted(by_part):
         bins = by_part[p_index]
         part = problem.partitions[p_index]
+        loads = [_load(problem, b.vms) for b in bins]
         load = (
-            max(sum(problem.vms[i].cpu_m for i in b.vms) for b in bins),
-            max(sum(problem.vms[i].mem_mib for i in b.vms) for b in bins),
+            max(cpu for cpu, _, _ in loads),
+            max(mem for _, mem, _ in loads),
             max(len(b.vms) for b in bins),
         )
         peak: Counter[str] = Counter()
-        for b in bins:
-            for tag, n in Counter(t for i in b.vms for t in problem.vms[i].tags).items():
+        for _, _, tags in loads:
+            for tag, n in tags:
                 peak[tag] = max(peak[tag], n)
         able = [
             s
@@ -92,6 +96,35 @@ def spare_hosts(
             remaining[s] -= 1
             spares.append(_spare(problem, p_index, s, peak, f"spare-{len(spares) + 1:0{width}d}"))
     return spares, notes
+
+
+# A host's load: milli-vCPU, MiB and VM count per licence tag.
+_Load = tuple[int, int, tuple[tuple[str, int], ...]]
+# Every comparison of two packings prices the spares of both, and packings share most of
+# their hosts: each host's load is summed once per problem's VMs.
+_LOADS: IdentityCache[dict[tuple[int, ...], _Load]] = IdentityCache(size=2)
+
+
+def _load(problem: Problem, vms: tuple[int, ...]) -> _Load:
+    """The load of a host running ``vms`` (positions in ``problem.vms``)."""
+    loads = _LOADS.get((problem.vms,))
+    if loads is None:
+        loads = {}
+        _LOADS.put((problem.vms,), (), loads)
+    hit = loads.get(vms)
+    if hit is None:
+        members = list(map(problem.vms.__getitem__, vms))
+        tags = Counter(itertools.chain.from_iterable(map(_TAGS, members)))
+        hit = (
+            sum(map(_CPU, members)),
+            sum(map(_MEM, members)),
+            tuple(sorted(tags.items())),
+        )
+        loads[vms] = hit
+    return hit
+
+
+_CPU, _MEM, _TAGS = attrgetter("cpu_m"), attrgetter("mem_mib"), attrgetter("tags")
 
 
 def _spare(
