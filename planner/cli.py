@@ -34,6 +34,7 @@ from planner.deadline import Deadline, process_age, tail_cpu
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.estate import Estate, read_host_list
 from planner.explain import explain_plan
+from planner.heap import settle, settled
 from planner.ingest import FORMATS, read_inventory
 from planner.limits import Limits, parse_limits
 from planner.models import Catalog, Inventory, Policy, SolverParams
@@ -311,6 +312,17 @@ def _estate(args: argparse.Namespace, policy: Policy) -> Estate | None:
 
 def _plan(args: argparse.Namespace) -> int:
     inventory, catalog, policy, params = _scenario(args)
+    with settled():  # the run's objects live to its end: the collector skips them
+        return _plan_run(args, inventory, catalog, policy, params)
+
+
+def _plan_run(
+    args: argparse.Namespace,
+    inventory: Inventory,
+    catalog: Catalog,
+    policy: Policy,
+    params: SolverParams,
+) -> int:
     _outputs(args, "json", "csv", "xlsx", "html")
     estate = _estate(args, policy)
     deadline = _deadline(args, params, len(inventory.vms))
@@ -326,6 +338,7 @@ def _plan(args: argparse.Namespace) -> int:
         )
     if args.explain:
         plan = explain_plan(problem, plan, run, params)
+    settle()  # the plan too, while the reports are written
     if args.json:
         _write("json", args.json, lambda: write_plan_json(plan, problem, args.json))
     if args.csv:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from planner.costs import energy_cost, host_cost, tag_licences, watts, workload_cost
+from planner.heap import paused
 from planner.models import (
     COST_CATEGORIES,
     CostBreakdown,
@@ -58,6 +59,7 @@ def _server_total(v: SizedVM, model: HostModel, problem: Problem, memo: _Fixed) 
     return at_idle + energy_cost(model, u, problem.policy) - energy_cost(model, 0.0, problem.policy)
 
 
+@paused()  # a million sized VMs or servers: none of them garbage
 def dedicated_baseline(problem: Problem, vms: Iterable[SizedVM] | None = None) -> DedicatedBaseline:
     """Cost and footprint of running each VM (default: every placeable VM) on its own server."""
     servers: list[DedicatedServer] = []

@@ -11,19 +11,18 @@ spreadsheet shows them: the header is row 1 in a CSV; in a sheet, the real sheet
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from planner.errors import MAX_SHOWN, InputError, InputIssue
+from planner.heap import paused
 from planner.limits import MAX_MEMORY_GIB, MAX_STORAGE_GIB, MAX_VCPUS, Limits
 from planner.models import VM, Inventory
 from planner.sheets import Row, Sheet, cell_text, overflow_issue, read_sheet
@@ -190,25 +189,8 @@ def read_inventory(
     """
     if format is not None and format not in _SPECS:
         raise ValueError(f"unknown inventory format {format!r}; expected one of {FORMATS}")
-    with _collector_paused():
+    with paused():
         return _read(source, name, _SPECS[format] if format is not None else None, limits)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a file is read.
-
-    Reading makes millions of objects (cells, rows, VMs) and none of them is garbage: the
-    collector would scan them again and again, tripling the time of a large file. Reference
-    counting still frees everything; the collector resumes (if it ran before) at the end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read(

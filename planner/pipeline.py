@@ -13,6 +13,7 @@ from __future__ import annotations
 from planner.deadline import Deadline
 from planner.errors import PlannerError
 from planner.estate import Estate, prepare, restrict_to_clusters
+from planner.heap import settle, settled
 from planner.models import Catalog, Inventory, Plan, Policy, Problem, SolverParams
 from planner.moves import today_plan
 from planner.sizing import build_problem
@@ -46,14 +47,16 @@ def run(
             tag, unknown hypervisor profile, no usable host model).
         PlannerError: the plan failed the independent verification (a bug, never expected).
     """
-    inventory, catalog, estate_notes = prepare(inventory, catalog, policy, estate)
-    problem = build_problem(inventory, catalog, policy)
-    if policy.estate != "new":
-        problem = restrict_to_clusters(problem)
-        problem = problem.model_copy(update={"notes": (*estate_notes, *problem.notes)})
-        if policy.max_moves == 0:
-            return problem, today_plan(problem, params or SolverParams())
-    return problem, solve_verified(problem, params, progress, warm, deadline).plan
+    with settled():  # the inventory and the problem live for the whole run
+        inventory, catalog, estate_notes = prepare(inventory, catalog, policy, estate)
+        problem = build_problem(inventory, catalog, policy)
+        settle()
+        if policy.estate != "new":
+            problem = restrict_to_clusters(problem)
+            problem = problem.model_copy(update={"notes": (*estate_notes, *problem.notes)})
+            if policy.max_moves == 0:
+                return problem, today_plan(problem, params or SolverParams())
+        return problem, solve_verified(problem, params, progress, warm, deadline).plan
 
 
 def solve_verified(

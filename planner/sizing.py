@@ -30,6 +30,7 @@ from planner.catalog import find_profile
 from planner.clusters import cluster_limit
 from planner.costs import energy_cost, hypervisor_licences, server_running_cost
 from planner.errors import InputError, InputIssue
+from planner.heap import paused
 from planner.models import (
     VM,
     Catalog,
@@ -56,6 +57,7 @@ from planner.units import (
 __all__ = ["build_problem", "check_licence_tags", "host_type", "size_vm"]
 
 
+@paused()  # a million sized VMs or servers: none of them garbage
 def build_problem(inventory: Inventory, catalog: Catalog, policy: Policy) -> Problem:
     """Size every VM and host model under ``policy``.
 
