@@ -14,10 +14,12 @@ together, so that each cluster's spares carry as few licences as they can.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from planner.costs import licence_cost
 from planner.models import HostPlan, HypervisorProfile, Partition, Policy, Problem
@@ -109,12 +111,16 @@ def _order(
     """Hosts that pay the dearest licences for their VMs first, grouped by those licences,
     so that as few clusters as possible hold them (each cluster's spares must carry what
     its busiest host does); then by all tags, model and content."""
-    tags = sorted({t for i in b.vms for t in problem.vms[i].tags})
+    members = map(problem.vms.__getitem__, b.vms)
+    tags = sorted(set(itertools.chain.from_iterable(map(_TAGS, members))))
     paid = [t for t in tags if t in priced]
     model = problem.host_types[b.type_index].model
     years = problem.policy.horizon_years
     grants = sum(licence_cost(t, model, 1, problem.catalog.licences, years) for t in paid)
     return (-grants, paid, tags, b.type_index, -len(b.vms), b.vms)
+
+
+_TAGS = attrgetter("tags")
 
 
 def plan_clusters(
@@ -127,14 +133,15 @@ def plan_clusters(
     host keeps its partition and gains its ``cluster``.
     """
     clusters = split_clusters(problem, packing)
-    named = {vm: c.name for c in clusters for b in c.bins for vm in b.vms}
+    # Each active host is one of the packing's bins: its first VM names its cluster.
+    named = {problem.vms[b.vms[0]].name: c.name for c in clusters for b in c.bins}
     parts = tuple(
         Partition(
             key=c.name,
             cluster=problem.partitions[c.partition].cluster,
             zone=problem.partitions[c.partition].zone,
             island=problem.partitions[c.partition].island,
-            vms=tuple(i for b in c.bins for i in b.vms),
+            vms=tuple(itertools.chain.from_iterable(b.vms for b in c.bins)),
         )
         for c in clusters
     )
@@ -144,10 +151,7 @@ def plan_clusters(
     )
     spares, notes = spares_rule(per_cluster, regrouped, len(active))
     partition_of = {c.name: problem.partitions[c.partition].key for c in clusters}
-    by_vm = {v.name: i for i, v in enumerate(problem.vms)}
-    hosts = [
-        h.model_copy(update={"cluster": named[by_vm[h.vms[0]]]}) if h.vms else h for h in active
-    ]
+    hosts = [h.model_copy(update={"cluster": named[h.vms[0]]}) if h.vms else h for h in active]
     spares = [
         s.model_copy(update={"cluster": s.partition, "partition": partition_of[s.partition]})
         for s in spares

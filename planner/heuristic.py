@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from planner.costs import host_total
@@ -84,14 +85,17 @@ class RoomTree:
             c[i], m[i], k[i] = new
             i //= 2
 
-    def leftmost(self, cpu: int, mem: int, accept: Callable[[int], bool]) -> tuple[int, int]:
-        """The first leaf with at least ``cpu``, ``mem`` and one VM slot free that ``accept``
-        takes (model, anti-affinity, licences), or -1; and the number of nodes visited."""
+    def leftmost(
+        self, cpu: int, mem: int, accept: Callable[[int], bool], start: int = 0
+    ) -> tuple[int, int]:
+        """The first leaf from ``start`` on with at least ``cpu``, ``mem`` and one VM slot
+        free that ``accept`` takes (model, anti-affinity, licences), or -1; and the number of
+        nodes visited. Subtrees wholly before ``start`` are skipped unvisited."""
         c, m, k, base = self.cpu, self.mem, self.count, self.base
-        stack = [1]
+        stack = [(1, base)]  # a node and the leaf just past its subtree
         visits = 0
         while stack:
-            i = stack.pop()
+            i, end = stack.pop()
             visits += 1
             if c[i] < cpu or m[i] < mem or k[i] < 1:
                 continue
@@ -99,8 +103,12 @@ class RoomTree:
                 if accept(i - base):
                     return i - base, visits
                 continue
-            stack.append(2 * i + 1)
-            stack.append(2 * i)
+            right = 2 * i + 1
+            # The left child's leaves end where the right child's begin.
+            half = end - (base >> (right.bit_length() - 1))
+            stack.append((right, end))
+            if half > start:
+                stack.append((2 * i, half))
         return -1, visits
 
 
@@ -307,12 +315,15 @@ def _pack(
             _put(b, c, todo[:take])
             del todo[:take]
             tree.set(n, b.cpu, b.mem, b.count)
+        start = 0  # hosts before it take no more VM of this class
         while todo and not paying:
             # The first host (in opening order) with room: rooms only shrink, so this visits
-            # the same hosts, in the same order, as a scan of all of them would.
-            n, _ = tree.leftmost(c.cpu, c.mem, functools.partial(_accepts, opened, c))
+            # the same hosts, in the same order, as a scan of all of them would. A host it
+            # fills for ``c`` (or that gets the class's group) takes no more of ``c`` after.
+            n, _ = tree.leftmost(c.cpu, c.mem, functools.partial(_accepts, opened, c), start)
             if n < 0:
                 break
+            start = n + 1
             b = opened[n]
             take = _room(b, c, len(todo))
             _put(b, c, todo[:take])
@@ -368,9 +379,10 @@ def right_size(
     """
     out = []
     for b in bins:
-        vms: list[SizedVM] = [problem.vms[i] for i in b.vms]
-        cpu = sum(v.cpu_m for v in vms)
-        mem = sum(v.mem_mib for v in vms)
+        vms: list[SizedVM] = list(map(problem.vms.__getitem__, b.vms))
+        cpu = sum(map(_CPU, vms))
+        mem = sum(map(_MEM, vms))
+        fits = set(map(_FITS, vms))  # a host's VMs have a few distinct ones
         others = [
             t
             for t in problem.host_types
@@ -379,7 +391,7 @@ def right_size(
             and cpu <= t.cpu_cap_m
             and mem <= t.mem_cap_mib
             and len(vms) <= t.vm_cap
-            and all(t.index in v.fits for v in vms)
+            and all(t.index in f for f in fits)
         ]
         if not others:  # nothing to compare: leave the host unpriced
             out.append(b)
@@ -397,6 +409,9 @@ def right_size(
             remaining[best.type_index] -= 1
         out.append(best)
     return out
+
+
+_CPU, _MEM, _FITS = attrgetter("cpu_m"), attrgetter("mem_mib"), attrgetter("fits")
 
 
 def _cap_reason(problem: Problem, fits: frozenset[int]) -> str:

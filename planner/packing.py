@@ -14,6 +14,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
+from operator import attrgetter
 
 from planner.costs import host_cost, host_total, hypervisor_licences, licence_cost, tag_licences
 from planner.memo import IdentityCache
@@ -62,7 +63,9 @@ def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
     With ``vm_mobility = cluster`` a host is licensed for the tagged VMs that may move onto it
     as well (``mobile_counts``), not only for those it runs.
     """
-    counts: Counter[str] = Counter(t for i in b.vms for t in problem.vms[i].tags)
+    counts: Counter[str] = Counter(
+        itertools.chain.from_iterable(map(_TAGS, map(problem.vms.__getitem__, b.vms)))
+    )
     if problem.policy.vm_mobility == "cluster":
         for tag, n in mobile_counts(problem, b.partition, b.type_index).items():
             counts[tag] = max(counts[tag], n)
@@ -73,6 +76,9 @@ def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
         problem.policy.horizon_years,
         problem.profile.licence_family,
     )
+
+
+_TAGS = attrgetter("tags")
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -8,8 +8,10 @@ or in the unplaced list. Every host's cost is priced again by the one cost rule
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
+from operator import attrgetter
 
 from planner.costs import host_cost
 from planner.models import COST_CATEGORIES, CostBreakdown, HostPlan, Plan, Problem, SizedVM
@@ -22,16 +24,20 @@ __all__ = ["verify"]
 def verify(plan: Plan, problem: Problem) -> list[str]:
     """Every violation of the rules by ``plan``, in words; an empty list means valid."""
     errors: list[str] = []
-    by_name = {v.name: v for v in problem.vms}
+    by_name = dict(zip(map(_NAME, problem.vms), problem.vms, strict=True))
 
     seen: Counter[str] = Counter()
     for h in plan.hosts:
         seen.update(h.vms)
     seen.update(u.vm for u in plan.unplaced)
-    for vm in problem.inventory.vms:
-        if seen[vm.name] != 1:
-            errors.append(f"VM {vm.name} appears {seen[vm.name]} times (must be exactly once)")
-    extra = set(seen) - {vm.name for vm in problem.inventory.vms}
+    names = list(map(_NAME, problem.inventory.vms))
+    if set(map(seen.__getitem__, names)) != {1}:  # the message for each VM where it is not
+        errors.extend(
+            f"VM {name} appears {seen[name]} times (must be exactly once)"
+            for name in names
+            if seen[name] != 1
+        )
+    extra = set(seen).difference(names)
     errors.extend(f"VM {n} is not in the inventory" for n in sorted(extra))
 
     ids = Counter(h.id for h in plan.hosts)
@@ -71,12 +77,14 @@ def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> l
     t = problem.host_types[h.type_index]
     if t.model.model != h.model:
         errors.append(f"host {h.id}: model {h.model} does not match its type {t.model.model}")
-    missing = [n for n in h.vms if n not in by_name]
-    if missing:
+    # Per VM through ``map`` (no Python code per VM): a plan may run a million of them.
+    try:
+        sized = list(map(by_name.__getitem__, h.vms))
+    except KeyError:
+        missing = [n for n in h.vms if n not in by_name]
         return [*errors, f"host {h.id}: runs VMs that are not placeable: {missing}"]
-    sized = [by_name[n] for n in h.vms]
-    cpu = sum(v.cpu_m for v in sized)
-    mem = sum(v.mem_mib for v in sized)
+    cpu = sum(map(_CPU, sized))
+    mem = sum(map(_MEM, sized))
     if cpu > t.cpu_cap_m:
         errors.append(f"host {h.id}: vCPU demand {cpu} m > capacity {t.cpu_cap_m} m")
     if mem > t.mem_cap_mib:
@@ -85,24 +93,27 @@ def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> l
         errors.append(f"host {h.id}: {len(sized)} VMs > limit {t.vm_cap}")
     if (cpu, mem, len(sized)) != (h.cpu_used_m, h.mem_used_mib, h.vm_count):
         errors.append(f"host {h.id}: reported usage does not match its VMs")
-    for v in sized:
-        if h.type_index not in v.fits:
-            errors.append(f"host {h.id}: VM {v.name} does not fit model {h.model}")
-    groups = Counter(v.group for v in sized if v.group)
+    if not all(h.type_index in fits for fits in set(map(_FITS, sized))):
+        errors.extend(
+            f"host {h.id}: VM {v.name} does not fit model {h.model}"
+            for v in sized
+            if h.type_index not in v.fits
+        )
+    groups = Counter(filter(None, map(_GROUP, sized)))
     errors.extend(
         f"host {h.id}: {n} VMs of anti-affinity group {g}" for g, n in groups.items() if n > 1
     )
-    if len({(v.cluster, v.zone) for v in sized}) > 1:
+    if len(set(zip(map(_CLUSTER, sized), map(_ZONE, sized), strict=True))) > 1:
         errors.append(f"host {h.id}: mixes clusters or security zones")
-    util = sum(v.load_m for v in sized) / (1000.0 * t.model.cores)
-    workloads = [problem.inventory.vms[v.index] for v in sized]
+    util = sum(map(_LOAD, sized)) / (1000.0 * t.model.cores)
+    workloads = list(map(problem.inventory.vms.__getitem__, map(_INDEX, sized)))
     priced = host_cost(t.model, h.licences, util, problem.policy, workloads, "shared")
     errors.extend(
         f"host {h.id}: {cat} cost {getattr(h.cost, cat):,.2f}, the cost rule says "
         f"{getattr(priced, cat):,.2f}"
         for cat in _cost_mismatches(h.cost, priced)
     )
-    tags = Counter(tag for v in sized for tag in v.tags)
+    tags = Counter(itertools.chain.from_iterable(map(_TAGS, sized)))
     held = {u.tag: u for u in h.licences if u.tag}
     for tag, n in tags.items():
         use = held.get(tag)
@@ -111,6 +122,16 @@ def _check_host(problem: Problem, h: HostPlan, by_name: dict[str, SizedVM]) -> l
         elif 0 <= use.covers_vms < n:
             errors.append(f"host {h.id}: licence {use.name} covers {use.covers_vms} VMs, runs {n}")
     return errors
+
+
+_NAME, _CPU, _MEM, _FITS = (
+    attrgetter("name"),
+    attrgetter("cpu_m"),
+    attrgetter("mem_mib"),
+    attrgetter("fits"),
+)
+_GROUP, _CLUSTER, _ZONE = attrgetter("group"), attrgetter("cluster"), attrgetter("zone")
+_LOAD, _INDEX, _TAGS = attrgetter("load_m"), attrgetter("index"), attrgetter("tags")
 
 
 def _cost_mismatches(stated: CostBreakdown, priced: CostBreakdown) -> list[str]:
