@@ -137,11 +137,11 @@ def _host_bound(
     hts = problem.host_types
     caps = [_capacity(hts[t], cap) for t in (range(len(hts)) if types is None else types)]
     candidates = {
-        "cpu": l2_bound([v.cpu_m for v in vms], max(c[0] for c in caps)),
-        "memory": l2_bound([v.mem_mib for v in vms], max(c[1] for c in caps)),
+        "cpu": l2_bound(list(map(_CPU, vms)), max(c[0] for c in caps)),
+        "memory": l2_bound(list(map(_MEM, vms)), max(c[1] for c in caps)),
         "vm count": math.ceil(len(vms) / max(c[2] for c in caps)),
     }
-    groups = Counter(v.group for v in vms if v.group)
+    groups = Counter(filter(None, map(_GROUP, vms)))
     if groups:
         candidates["anti-affinity group"] = max(groups.values())
     rule = max(candidates, key=lambda k: candidates[k])
@@ -194,10 +194,12 @@ def _cover(problem: Problem, p_index: int, hosts: int, cap: Cap | None) -> float
 
     def holds(count: list[cp_model.IntVar], members: list[SizedVM]) -> None:
         """The hosts counted hold ``members``: those that fit only some types on those."""
-        for fit in sorted({frozenset(v.fits) for v in members}, key=sorted):
-            only = [v for v in members if set(v.fits) <= fit]
+        distinct = set(map(_FITS, members))  # a million VMs have a few distinct ones
+        for fit in sorted({frozenset(f) for f in distinct}, key=sorted):
+            within = {f for f in distinct if fit.issuperset(f)}
+            only = list(itertools.compress(members, map(within.__contains__, map(_FITS, members))))
             on = [(x, c) for x, c, t in zip(count, caps, types, strict=True) if t.index in fit]
-            needs = (sum(v.cpu_m for v in only), sum(v.mem_mib for v in only), len(only))
+            needs = (sum(map(_CPU, only)), sum(map(_MEM, only)), len(only))
             for d, need in enumerate(needs):
                 model.add(sum(c[d] * x for x, c in on) >= need)
             least = _host_bound(problem, only, cap, sorted(fit))[0]
@@ -293,7 +295,8 @@ def spare_candidates(problem: Problem, part: Partition) -> list[int]:
 
 # Asked per partition by every comparison of packings with their spares: computed once.
 _SPARE_CANDIDATES: IdentityCache[tuple[int, ...]] = IdentityCache()
-_FITS = attrgetter("fits")
+_FITS, _CPU, _MEM = attrgetter("fits"), attrgetter("cpu_m"), attrgetter("mem_mib")
+_GROUP = attrgetter("group")
 
 
 def spare_floor(problem: Problem, p_index: int, t: HostType) -> float:

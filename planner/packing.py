@@ -18,7 +18,15 @@ from operator import attrgetter
 
 from planner.costs import host_cost, host_total, hypervisor_licences, licence_cost, tag_licences
 from planner.memo import IdentityCache
-from planner.models import CostBreakdown, HostModel, HostType, Licence, LicenceUse, Problem
+from planner.models import (
+    CostBreakdown,
+    HostModel,
+    HostType,
+    Licence,
+    LicenceUse,
+    Partition,
+    Problem,
+)
 from planner.tolerances import COST_EPS
 
 __all__ = [
@@ -78,7 +86,7 @@ def bin_licences(problem: Problem, b: HostBin) -> tuple[LicenceUse, ...]:
     )
 
 
-_TAGS = attrgetter("tags")
+_TAGS, _LOAD = attrgetter("tags"), attrgetter("load_m")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -117,25 +125,45 @@ def mobile_counts(problem: Problem, p_index: int, t_index: int) -> dict[str, int
     hit = _MOBILE_COUNTS.get(held)
     if hit is not None:
         return hit
-    stacking = stacking_tags(problem)
-    sizes: dict[str, list[tuple[int, int]]] = {}
-    for i in part.vms:
-        v = problem.vms[i]
-        for tag in v.tags:
-            if tag in stacking:
-                sizes.setdefault(tag, []).append((v.cpu_m, v.mem_mib))
-    counts = {}
-    for tag, vms in sorted(sizes.items()):
-        cpu = list(itertools.accumulate(sorted(c for c, _ in vms)))
-        mem = list(itertools.accumulate(sorted(m for _, m in vms)))
-        counts[tag] = min(
-            len(vms),
+    counts = {
+        tag: min(
+            len(cpu),
             ht.vm_cap,
             bisect.bisect_right(cpu, ht.cpu_cap_m),
             bisect.bisect_right(mem, ht.mem_cap_mib),
         )
+        for tag, (cpu, mem) in _stacked(problem, part).items()
+    }
     _MOBILE_COUNTS.put(held, (), counts)
     return counts
+
+
+# Per partition and stacking tag: the running totals of its VMs' demand, smallest first.
+_STACKED: IdentityCache[dict[str, tuple[list[int], list[int]]]] = IdentityCache()
+
+
+def _stacked(problem: Problem, part: Partition) -> dict[str, tuple[list[int], list[int]]]:
+    """Per stacking tag of ``part`` (sorted): the running sums of its tagged VMs' milli-vCPU
+    and MiB, each in increasing order; the same for every host type, so summed once."""
+    held = (part, problem.vms, problem.catalog.licences)
+    hit = _STACKED.get(held)
+    if hit is not None:
+        return hit
+    stacking = stacking_tags(problem)
+    sizes: dict[str, list[tuple[int, int]]] = {}
+    for v in map(problem.vms.__getitem__, part.vms):
+        for tag in v.tags:
+            if tag in stacking:
+                sizes.setdefault(tag, []).append((v.cpu_m, v.mem_mib))
+    totals = {
+        tag: (
+            list(itertools.accumulate(sorted(c for c, _ in vms))),
+            list(itertools.accumulate(sorted(m for _, m in vms))),
+        )
+        for tag, vms in sorted(sizes.items())
+    }
+    _STACKED.put(held, (), totals)
+    return totals
 
 
 def stacking_tags(problem: Problem) -> frozenset[str]:
@@ -192,7 +220,7 @@ def bin_cost(problem: Problem, b: HostBin) -> CostBreakdown:
     comparison of packings leaves them out; ``solve`` adds them to the plan.
     """
     ht = problem.host_types[b.type_index]
-    load = sum(problem.vms[i].load_m for i in b.vms) / (1000.0 * ht.model.cores)
+    load = sum(map(_LOAD, map(problem.vms.__getitem__, b.vms))) / (1000.0 * ht.model.cores)
     return host_cost(ht.model, bin_licences(problem, b), load, problem.policy)
 
 
