@@ -34,7 +34,7 @@ from planner.deadline import Deadline, process_age, tail_cpu
 from planner.errors import MAX_SHOWN, InputError, InputIssue, PlannerError, printable
 from planner.estate import Estate, read_host_list
 from planner.explain import explain_plan
-from planner.heap import settle, settled
+from planner.heap import paused, settle, settled
 from planner.ingest import FORMATS, read_inventory
 from planner.limits import Limits, parse_limits
 from planner.models import Catalog, Inventory, Policy, SolverParams
@@ -339,14 +339,15 @@ def _plan_run(
     if args.explain:
         plan = explain_plan(problem, plan, run, params)
     settle()  # the plan too, while the reports are written
-    if args.json:
-        _write("json", args.json, lambda: write_plan_json(plan, problem, args.json))
-    if args.csv:
-        _write("csv", args.csv, lambda: write_placement_csv(plan, problem, args.csv))
-    if args.xlsx:
-        _write("xlsx", args.xlsx, lambda: write_workbook(plan, problem, args.xlsx))
-    if args.html:
-        _write("html", args.html, lambda: write_html_report(plan, problem, args.html))
+    with paused():  # a report of a million VMs builds millions of objects, no garbage
+        if args.json:
+            _write("json", args.json, lambda: write_plan_json(plan, problem, args.json))
+        if args.csv:
+            _write("csv", args.csv, lambda: write_placement_csv(plan, problem, args.csv))
+        if args.xlsx:
+            _write("xlsx", args.xlsx, lambda: write_workbook(plan, problem, args.xlsx))
+        if args.html:
+            _write("html", args.html, lambda: write_html_report(plan, problem, args.html))
     out = sys.stderr if args.json == "-" else sys.stdout
     print(plan_summary(plan, problem), file=out)  # escaped line by line
     return EXIT_UNPLACED if plan.status in ("partial", "infeasible") else EXIT_OK

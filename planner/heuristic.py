@@ -92,6 +92,8 @@ class RoomTree:
         free that ``accept`` takes (model, anti-affinity, licences), or -1; and the number of
         nodes visited. Subtrees wholly before ``start`` are skipped unvisited."""
         c, m, k, base = self.cpu, self.mem, self.count, self.base
+        if start >= base:
+            return -1, 0
         stack = [(1, base)]  # a node and the leaf just past its subtree
         visits = 0
         while stack:

@@ -29,6 +29,7 @@ from planner.deadline import Deadline
 from planner.exact import ExactResult, improve
 from planner.exact.assign_cost import MAX_VMS, assign_cost
 from planner.feasibility import place_capped
+from planner.heap import paused
 from planner.heuristic import complete, first_fit_decreasing
 from planner.models import HostType, Plan, Problem, SolverParams
 from planner.moves import MoveStats, attach_migration, fewest_moves, owns_search
@@ -102,19 +103,20 @@ def solve(
     params = params or SolverParams()
     log = _Log(progress, params.time_limit_s, deadline)
     found = _search(problem, params, log, warm)
-    plan = build_plan(
-        problem,
-        found.packing,
-        found.failed,
-        found.bounds,
-        found.engine,
-        found.unplaced_proven,
-        found.notes,
-    )
-    log.phase("plan")
-    plan = analyse(plan, problem, found.bounds, params.seed)
-    # Today's estate: owned hosts named, retired ones listed, the moves in verified waves.
-    plan = attach_migration(problem, plan, found.moves)
+    with paused():  # the plan's hosts, failure checks and baseline: many objects, no garbage
+        plan = build_plan(
+            problem,
+            found.packing,
+            found.failed,
+            found.bounds,
+            found.engine,
+            found.unplaced_proven,
+            found.notes,
+        )
+        log.phase("plan")
+        plan = analyse(plan, problem, found.bounds, params.seed)
+        # Today's estate: owned hosts named, retired ones listed, the moves in verified waves.
+        plan = attach_migration(problem, plan, found.moves)
     log.phase("analysis")
     plan = plan.model_copy(update={"solve_seconds": log.seconds(), "params": params})
     return SolveResult(plan, log.statistics())
