@@ -79,9 +79,7 @@ def test_spare_hosts_take_the_busiest_hosts_load(
     spares, _ = spare_hosts(problem, packing, 0)
     assert len(spares) == k * len({b.partition for b in packing if b.vms})
     for s in spares:
-        bins = [
-            b for b in packing if b.vms and problem.partitions[b.partition].key == s.partition
-        ]
+        bins = [b for b in packing if b.vms and problem.partitions[b.partition].key == s.partition]
         assert s.cpu_cap_m >= max(sum(problem.vms[i].cpu_m for i in b.vms) for b in bins)
         assert s.mem_cap_mib >= max(sum(problem.vms[i].mem_mib for i in b.vms) for b in bins)
         peak = max(sum("windows" in problem.vms[i].tags for i in b.vms) for b in bins)
