@@ -124,6 +124,7 @@ class _Open:
     count: int  # free VM slots
     members: list[int] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)  # its VMs' licence tags
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ def complete(problem: Problem, kept: Sequence[HostBin], todo: Sequence[int]) -> 
                     ht.vm_cap - len(vms),
                     list(b.vms),
                     {v.group for v in vms if v.group},
+                    {t for v in vms for t in v.tags},
                 )
             )
         classes = [
@@ -302,12 +304,7 @@ def _pack(
         while todo and paying:
             # A host that pays these licences already (its VMs' tags), the first with room.
             n = next(
-                (
-                    n
-                    for n, b in enumerate(opened)
-                    if _room(b, c, 1) > 0
-                    and paying <= {t for i in b.members for t in problem.vms[i].tags}
-                ),
+                (n for n, b in enumerate(opened) if _room(b, c, 1) > 0 and paying <= b.tags),
                 -1,
             )
             if n < 0:
@@ -368,6 +365,7 @@ def _put(b: _Open, c: _Class, members: list[int]) -> None:
     b.cpu -= c.cpu * len(members)
     b.mem -= c.mem * len(members)
     b.count -= len(members)
+    b.tags.update(c.tags)
     if c.group:
         b.groups.add(c.group)
 

@@ -7,7 +7,9 @@ import os
 import time
 import zipfile
 from collections import Counter
+from multiprocessing import popen_spawn_posix
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from openpyxl import Workbook
@@ -189,3 +191,19 @@ def zip_bomb() -> bytes:
                 data = data.replace(b"<sheetData>", b"<sheetData>" + row * (1 << 19))
             dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     return out.getvalue()
+
+
+@pytest.fixture
+def spawn_pipe_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size in bytes of each object sent through a spawned process's start-up pipe
+    (the background plan's), recorded while the test runs."""
+    sent: list[int] = []
+    dump = popen_spawn_posix.reduction.dump
+
+    def counting_dump(obj: Any, file: IO[bytes], protocol: int | None = None) -> None:
+        start = file.tell()
+        dump(obj, file, protocol)
+        sent.append(file.tell() - start)
+
+    monkeypatch.setattr(popen_spawn_posix.reduction, "dump", counting_dump)
+    return sent

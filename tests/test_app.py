@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import ast
 import time
-from multiprocessing import popen_spawn_posix
 from pathlib import Path
 from textwrap import dedent
-from typing import IO, Any
 
 import pandas as pd
 import pytest
@@ -356,21 +354,13 @@ def test_the_quick_answer_settles_on_the_full_plan_made_in_the_background() -> N
 
 
 def test_a_what_if_hands_its_background_plan_file_paths_only(
-    monkeypatch: pytest.MonkeyPatch,
+    spawn_pipe_sizes: list[int],
 ) -> None:
     """The rerun of a what-if starts the background plan with two file paths through the new
     process's start-up pipe, not the sample and the plan on screen: pickled, those pass the
     pipe's 64 KiB buffer, and the rerun then waited seconds for the new interpreter's imports
     before it could draw the quick plan's KPIs."""
-    sent: list[int] = []
-    dump = popen_spawn_posix.reduction.dump
-
-    def counting_dump(obj: Any, file: IO[bytes], protocol: int | None = None) -> None:
-        start = file.tell()
-        dump(obj, file, protocol)
-        sent.append(file.tell() - start)
-
-    monkeypatch.setattr(popen_spawn_posix.reduction, "dump", counting_dump)
+    sent = spawn_pipe_sizes
     at = _app()
     at.slider(key="growth").set_value(5).run()
     _clean(at)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pickle
 import time
-from multiprocessing import popen_spawn_posix
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -99,20 +98,12 @@ def test_only_the_latest_results_are_kept() -> None:
         refiner.cancel()
 
 
-def test_submit_sends_the_new_process_file_paths_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_submit_sends_the_new_process_file_paths_only(spawn_pipe_sizes: list[int]) -> None:
     """What goes through the pipe that starts the background process stays far below the
     pipe's 64 KiB buffer however large the inventory and the warm plan: ``submit`` never
     waits for the new interpreter to import the planner (seconds in which the app could not
     draw its quick plan), and the process still gets every input."""
-    sent: list[int] = []
-    dump = popen_spawn_posix.reduction.dump
-
-    def counting_dump(obj: Any, file: IO[bytes], protocol: int | None = None) -> None:
-        start = file.tell()
-        dump(obj, file, protocol)
-        sent.append(file.tell() - start)
-
-    monkeypatch.setattr(popen_spawn_posix.reduction, "dump", counting_dump)
+    sent = spawn_pipe_sizes
     large = inventory(*vms(2000))
     warm = run(large, catalog(), PURE)[1]
     refiner = Refiner()

@@ -51,15 +51,22 @@ def test_small_groups_are_left_to_the_cost_search() -> None:
     assert [g.paid for g in chosen] == [frozenset({"sql"})]
 
 
+def _sql_beside_plain(problem: Problem) -> Packing:
+    """Each SQL VM on a host of its own beside two plain VMs; the other plain VMs three to a
+    host."""
+    sql = [i for i, v in enumerate(problem.vms) if v.tags]
+    plain = [i for i, v in enumerate(problem.vms) if not v.tags]
+    packing = tuple(HostBin(0, 0, (s, plain[2 * n], plain[2 * n + 1])) for n, s in enumerate(sql))
+    rest = plain[2 * len(sql) :]
+    return packing + tuple(HostBin(0, 0, tuple(rest[k : k + 3])) for k in range(0, len(rest), 3))
+
+
 def test_a_licence_island_is_formed_again_from_the_vms_that_need_it() -> None:
     """30 SQL hosts each run one SQL VM beside two plain ones, 20 hosts run plain VMs only:
     the plain VMs leave the SQL hosts for the plain group, so the 30 SQL VMs need 10
     licensed hosts instead of 30, with as many hosts in all, and the plan costs less."""
     problem = _problem(plain=120, sql=30)
-    sql = [i for i, v in enumerate(problem.vms) if v.tags]
-    plain = [i for i, v in enumerate(problem.vms) if not v.tags]
-    packing = tuple(HostBin(0, 0, (s, plain[2 * n], plain[2 * n + 1])) for n, s in enumerate(sql))
-    packing += tuple(HostBin(0, 0, tuple(plain[60 + 3 * n : 63 + 3 * n])) for n in range(20))
+    packing = _sql_beside_plain(problem)
     check_packing(problem, packing)
     chosen = groups(problem, packing, [0])
     assert [(g.paid, len(g.vms), g.reformed) for g in chosen] == [
@@ -78,10 +85,7 @@ def test_the_room_an_island_leaves_takes_the_emptiest_plain_host() -> None:
     need 40 hosts, one of them holding two: those two move into the island's room, so the
     partition keeps 49 hosts, as many as its 147 VMs need, 10 of them licensed."""
     problem = _problem(plain=119, sql=28)
-    sql = [i for i, v in enumerate(problem.vms) if v.tags]
-    plain = [i for i, v in enumerate(problem.vms) if not v.tags]
-    packing = tuple(HostBin(0, 0, (s, plain[2 * n], plain[2 * n + 1])) for n, s in enumerate(sql))
-    packing += tuple(HostBin(0, 0, tuple(plain[56 + 3 * n : 59 + 3 * n])) for n in range(21))
+    packing = _sql_beside_plain(problem)
     check_packing(problem, packing)
     repacked = repack(problem, packing, groups(problem, packing, [0]), _engine)
     check_packing(problem, repacked)
